@@ -248,11 +248,14 @@ func (e *Engine) Transcribe(ctx context.Context, samples []float32, opts speech.
 	if rc != 0 {
 		return nil, fmt.Errorf("whisper: recognition failed (code %d)", int(rc))
 	}
-	return e.segments(), nil
+	return e.segments(time.Duration(len(samples)) * time.Second / speech.SampleRate), nil
 }
 
-// segments reads the result of the last call out of the state.
-func (e *Engine) segments() []speech.Segment {
+// segments reads the result of the last call out of the state. Times are
+// clamped to the window: whisper's timestamp tokens can point past the end
+// of a short window, and later stages rely on times being inside it.
+func (e *Engine) segments(window time.Duration) []speech.Segment {
+	clamp := func(d time.Duration) time.Duration { return max(0, min(d, window)) }
 	ctx := (*C.struct_whisper_context)(unsafe.Pointer(e.m.ctx))
 	eot := C.whisper_token_eot(ctx)
 	n := int(C.whisper_full_n_segments_from_state(e.state))
@@ -261,8 +264,8 @@ func (e *Engine) segments() []speech.Segment {
 		ci := C.int(i)
 		seg := speech.Segment{
 			Text:         strings.TrimSpace(C.GoString(C.whisper_full_get_segment_text_from_state(e.state, ci))),
-			Start:        centis(int64(C.whisper_full_get_segment_t0_from_state(e.state, ci))),
-			End:          centis(int64(C.whisper_full_get_segment_t1_from_state(e.state, ci))),
+			Start:        clamp(centis(int64(C.whisper_full_get_segment_t0_from_state(e.state, ci)))),
+			End:          clamp(centis(int64(C.whisper_full_get_segment_t1_from_state(e.state, ci)))),
 			NoSpeechProb: float32(C.whisper_full_get_segment_no_speech_prob_from_state(e.state, ci)),
 		}
 		var sumLog float64
@@ -278,7 +281,10 @@ func (e *Engine) segments() []speech.Segment {
 			text := C.GoString(C.whisper_full_get_token_text_from_state(ctx, e.state, ci, cj))
 			sumLog += float64(td.plog)
 			nTok++
-			t0, t1 := centis(int64(td.t0)), centis(int64(td.t1))
+			t0, t1 := clamp(centis(int64(td.t0))), clamp(centis(int64(td.t1)))
+			if t1 < t0 {
+				t1 = t0
+			}
 			if cur == nil || strings.HasPrefix(text, " ") {
 				if cur != nil {
 					seg.Words = append(seg.Words, *cur)
