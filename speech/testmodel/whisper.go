@@ -22,7 +22,7 @@ import (
 
 // Version identifies the generator's output; it changes whenever the bytes
 // written for a name change, which invalidates cached files.
-const Version = 1
+const Version = 2
 
 // Magic is the first word of a legacy ggml file ("ggml" read as a
 // little-endian uint32).
@@ -223,22 +223,27 @@ func tensors(h Hparams) []tensorSpec {
 		add(prefix+".weight", TypeF32, initOnes, 0, n)
 		add(prefix+".bias", TypeF32, initZeros, 0, n)
 	}
-	block := func(prefix string, n int32, cross bool) {
+	// outGain scales the attention output projections and mlpGain the
+	// MLP's, relative to the unit-variance default (std 1/sqrt(fan in)).
+	block := func(prefix string, n int32, cross bool, outGain, mlpGain float32) {
 		norm(prefix+".attn_ln", n)
 		linear(prefix+".attn.query", n, n, true)
 		linear(prefix+".attn.key", n, n, false)
 		linear(prefix+".attn.value", n, n, true)
-		linear(prefix+".attn.out", n, n, true)
+		add(prefix+".attn.out.weight", wtype, initRandom, outGain/sqrt32(n), n, n)
+		add(prefix+".attn.out.bias", TypeF32, initRandom, bias, n)
 		if cross {
 			norm(prefix+".cross_attn_ln", n)
 			linear(prefix+".cross_attn.query", n, n, true)
 			linear(prefix+".cross_attn.key", n, n, false)
 			linear(prefix+".cross_attn.value", n, n, true)
-			linear(prefix+".cross_attn.out", n, n, true)
+			add(prefix+".cross_attn.out.weight", wtype, initRandom, outGain/sqrt32(n), n, n)
+			add(prefix+".cross_attn.out.bias", TypeF32, initRandom, bias, n)
 		}
 		norm(prefix+".mlp_ln", n)
 		linear(prefix+".mlp.0", n, 4*n, true)
-		linear(prefix+".mlp.2", 4*n, n, true)
+		add(prefix+".mlp.2.weight", wtype, initRandom, mlpGain/sqrt32(4*n), 4*n, n)
+		add(prefix+".mlp.2.bias", TypeF32, initRandom, bias, n)
 	}
 
 	a := h.NAudioState
@@ -248,19 +253,24 @@ func tensors(h Hparams) []tensorSpec {
 	add("encoder.conv2.weight", wtype, initRandom, 1/sqrt32(3*a), 3, a, a)
 	add("encoder.conv2.bias", TypeF32, initRandom, bias, 1, a)
 	for i := range h.NAudioLayer {
-		block(fmt.Sprintf("encoder.blocks.%d", i), a, false)
+		block(fmt.Sprintf("encoder.blocks.%d", i), a, false, 1, 1)
 	}
 	norm("encoder.ln_post", a)
 
+	// The decoder is scaled so that greedy decoding walks through the
+	// vocabulary instead of repeating one token. Logits are the normed final
+	// state dotted with the token embeddings (tied, as in whisper); rows of
+	// norm 3 give logits of std 3. The current token's own row is part of
+	// the residual stream, so if it dominated, each token would predict
+	// itself; instead the MLPs (gain 5, output RMS about 3) dominate the
+	// stream, and their input is dominated by the current token and the
+	// position (token:position:attention RMS about 3:2:1), so the next token
+	// is a pseudo-random function of both, nudged by the audio.
 	t := h.NTextState
-	// Logits are the final hidden state (unit RMS after the norm) dotted
-	// with these rows, so std 3/sqrt(n) gives logits of std 3: decisive
-	// enough that greedy decoding wanders through the vocabulary instead of
-	// sitting on one token.
 	add("decoder.token_embedding.weight", wtype, initRandom, 3/sqrt32(t), t, h.NVocab)
-	add("decoder.positional_embedding", TypeF32, initRandom, 0.02, t, h.NTextCtx)
+	add("decoder.positional_embedding", TypeF32, initRandom, 2/sqrt32(t), t, h.NTextCtx)
 	for i := range h.NTextLayer {
-		block(fmt.Sprintf("decoder.blocks.%d", i), t, true)
+		block(fmt.Sprintf("decoder.blocks.%d", i), t, true, 1/sqrt32(t), 5)
 	}
 	norm("decoder.ln", t)
 	return ts
