@@ -72,9 +72,13 @@ func (f *fakeTranscriber) commit(all bool) []TranscriptEvent {
 	return evs
 }
 
-func (f *fakeTranscriber) Step(ctx context.Context) ([]TranscriptEvent, error) { return f.commit(false), nil }
-func (f *fakeTranscriber) Stop(ctx context.Context) ([]TranscriptEvent, error)  { return f.commit(true), nil }
-func (f *fakeTranscriber) Close() error                                         { return nil }
+func (f *fakeTranscriber) Step(ctx context.Context) ([]TranscriptEvent, error) {
+	return f.commit(false), nil
+}
+func (f *fakeTranscriber) Stop(ctx context.Context) ([]TranscriptEvent, error) {
+	return f.commit(true), nil
+}
+func (f *fakeTranscriber) Close() error { return nil }
 
 // fakeExtractor emits one MedicationStatement per segment mentioning metformin,
 // updating the same item each time.
