@@ -1,0 +1,400 @@
+package fhir
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A small JSON reader that keeps what FHIR validation needs and encoding/json drops:
+// property order, duplicate names (an error in FHIR), number literals as written, and
+// byte offsets for messages.
+
+type nodeKind uint8
+
+const (
+	nodeNull nodeKind = iota
+	nodeObject
+	nodeArray
+	nodeString
+	nodeNumber
+	nodeBool
+)
+
+func (k nodeKind) String() string {
+	return [...]string{"null", "object", "array", "string", "number", "boolean"}[k]
+}
+
+// jnode is one JSON value.
+type jnode struct {
+	kind   nodeKind
+	off    int    // offset of the value's first byte
+	end    int    // offset just past the value
+	str    string // string value, number literal, or "true"/"false"
+	fields []jfield
+	items  []jnode
+}
+
+type jfield struct {
+	name string
+	off  int // offset of the name
+	val  jnode
+}
+
+// get returns the value of the named property of an object, or nil.
+func (n *jnode) get(name string) *jnode {
+	for i := range n.fields {
+		if n.fields[i].name == name {
+			return &n.fields[i].val
+		}
+	}
+	return nil
+}
+
+// maxDepth bounds nesting so hostile input cannot exhaust the stack; real resources
+// nest a few dozen levels at most.
+const maxDepth = 200
+
+// syntaxError is a JSON syntax problem at a byte offset.
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string { return "offset " + strconv.Itoa(e.off) + ": " + e.msg }
+
+type reader struct {
+	data  []byte
+	pos   int
+	depth int
+}
+
+// parseJSON reads one JSON value that must span all of data (surrounding whitespace aside).
+func parseJSON(data []byte) (jnode, error) {
+	r := reader{data: data}
+	r.space()
+	n, err := r.value()
+	if err != nil {
+		return jnode{}, err
+	}
+	r.space()
+	if r.pos != len(r.data) {
+		return jnode{}, r.fail("unexpected data after the top-level value")
+	}
+	return n, nil
+}
+
+func (r *reader) fail(msg string) error { return &syntaxError{off: r.pos, msg: msg} }
+
+func (r *reader) space() {
+	for r.pos < len(r.data) {
+		switch r.data[r.pos] {
+		case ' ', '\t', '\n', '\r':
+			r.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (r *reader) value() (jnode, error) {
+	if r.pos >= len(r.data) {
+		return jnode{}, r.fail("unexpected end of input")
+	}
+	start := r.pos
+	switch c := r.data[r.pos]; {
+	case c == '{':
+		return r.object()
+	case c == '[':
+		return r.array()
+	case c == '"':
+		s, err := r.string()
+		if err != nil {
+			return jnode{}, err
+		}
+		return jnode{kind: nodeString, off: start, end: r.pos, str: s}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return r.number()
+	case c == 't':
+		return r.literal("true", nodeBool)
+	case c == 'f':
+		return r.literal("false", nodeBool)
+	case c == 'n':
+		return r.literal("null", nodeNull)
+	default:
+		return jnode{}, r.fail("invalid character " + strconv.QuoteRune(rune(c)) + " looking for a value")
+	}
+}
+
+func (r *reader) literal(word string, kind nodeKind) (jnode, error) {
+	start := r.pos
+	if len(r.data)-r.pos < len(word) || string(r.data[r.pos:r.pos+len(word)]) != word {
+		return jnode{}, r.fail("invalid literal, expected " + word)
+	}
+	r.pos += len(word)
+	n := jnode{kind: kind, off: start, end: r.pos}
+	if kind == nodeBool {
+		n.str = word
+	}
+	return n, nil
+}
+
+func (r *reader) number() (jnode, error) {
+	start := r.pos
+	d := r.data
+	if d[r.pos] == '-' {
+		r.pos++
+	}
+	switch {
+	case r.pos < len(d) && d[r.pos] == '0':
+		r.pos++
+	case r.pos < len(d) && d[r.pos] >= '1' && d[r.pos] <= '9':
+		for r.pos < len(d) && d[r.pos] >= '0' && d[r.pos] <= '9' {
+			r.pos++
+		}
+	default:
+		return jnode{}, r.fail("invalid number")
+	}
+	if r.pos < len(d) && d[r.pos] == '.' {
+		r.pos++
+		if r.pos >= len(d) || d[r.pos] < '0' || d[r.pos] > '9' {
+			return jnode{}, r.fail("invalid number: digit expected after the decimal point")
+		}
+		for r.pos < len(d) && d[r.pos] >= '0' && d[r.pos] <= '9' {
+			r.pos++
+		}
+	}
+	if r.pos < len(d) && (d[r.pos] == 'e' || d[r.pos] == 'E') {
+		r.pos++
+		if r.pos < len(d) && (d[r.pos] == '+' || d[r.pos] == '-') {
+			r.pos++
+		}
+		if r.pos >= len(d) || d[r.pos] < '0' || d[r.pos] > '9' {
+			return jnode{}, r.fail("invalid number: digit expected in the exponent")
+		}
+		for r.pos < len(d) && d[r.pos] >= '0' && d[r.pos] <= '9' {
+			r.pos++
+		}
+	}
+	return jnode{kind: nodeNumber, off: start, end: r.pos, str: string(d[start:r.pos])}, nil
+}
+
+func (r *reader) string() (string, error) {
+	r.pos++ // opening quote
+	start := r.pos
+	d := r.data
+	// Fast path: no escapes, plain ASCII or valid UTF-8.
+	for r.pos < len(d) {
+		c := d[r.pos]
+		if c == '"' {
+			s := d[start:r.pos]
+			r.pos++
+			if !utf8.Valid(s) {
+				return "", &syntaxError{off: start, msg: "invalid UTF-8 in string"}
+			}
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", r.fail("control character in string")
+		}
+		r.pos++
+	}
+	buf := append([]byte(nil), d[start:r.pos]...)
+	for {
+		if r.pos >= len(d) {
+			return "", r.fail("unterminated string")
+		}
+		c := d[r.pos]
+		switch {
+		case c == '"':
+			r.pos++
+			if !utf8.Valid(buf) {
+				return "", &syntaxError{off: start, msg: "invalid UTF-8 in string"}
+			}
+			return string(buf), nil
+		case c < 0x20:
+			return "", r.fail("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			r.pos++
+			continue
+		}
+		r.pos++
+		if r.pos >= len(d) {
+			return "", r.fail("unterminated string")
+		}
+		e := d[r.pos]
+		r.pos++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			cp, err := r.hex4()
+			if err != nil {
+				return "", err
+			}
+			if utf16.IsSurrogate(cp) {
+				if cp >= 0xDC00 || r.pos+6 > len(d) || d[r.pos] != '\\' || d[r.pos+1] != 'u' {
+					return "", r.fail("unpaired surrogate in \\u escape")
+				}
+				r.pos += 2
+				lo, err := r.hex4()
+				if err != nil {
+					return "", err
+				}
+				cp = utf16.DecodeRune(cp, lo)
+				if cp == utf8.RuneError {
+					return "", r.fail("unpaired surrogate in \\u escape")
+				}
+			}
+			buf = utf8.AppendRune(buf, cp)
+		default:
+			return "", r.fail("invalid escape \\" + string(rune(e)))
+		}
+	}
+}
+
+func (r *reader) hex4() (rune, error) {
+	if r.pos+4 > len(r.data) {
+		return 0, r.fail("short \\u escape")
+	}
+	var v rune
+	for _, c := range r.data[r.pos : r.pos+4] {
+		v <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			v |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			v |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			v |= rune(c - 'A' + 10)
+		default:
+			return 0, r.fail("invalid \\u escape")
+		}
+	}
+	r.pos += 4
+	return v, nil
+}
+
+func (r *reader) object() (jnode, error) {
+	start := r.pos
+	r.pos++
+	if r.depth++; r.depth > maxDepth {
+		return jnode{}, r.fail("nesting too deep")
+	}
+	defer func() { r.depth-- }()
+	n := jnode{kind: nodeObject, off: start}
+	var seen map[string]struct{} // only for large objects; small ones are scanned
+	r.space()
+	if r.pos < len(r.data) && r.data[r.pos] == '}' {
+		r.pos++
+		n.end = r.pos
+		return n, nil
+	}
+	for {
+		r.space()
+		if r.pos >= len(r.data) || r.data[r.pos] != '"' {
+			return jnode{}, r.fail("property name expected")
+		}
+		nameOff := r.pos
+		name, err := r.string()
+		if err != nil {
+			return jnode{}, err
+		}
+		dup := false
+		if seen != nil {
+			_, dup = seen[name]
+			seen[name] = struct{}{}
+		} else {
+			for i := range n.fields {
+				dup = dup || n.fields[i].name == name
+			}
+			if len(n.fields) >= 32 {
+				seen = make(map[string]struct{}, 2*len(n.fields))
+				for i := range n.fields {
+					seen[n.fields[i].name] = struct{}{}
+				}
+				seen[name] = struct{}{}
+			}
+		}
+		if dup {
+			return jnode{}, &syntaxError{off: nameOff, msg: "duplicate property name " + strconv.Quote(name)}
+		}
+		r.space()
+		if r.pos >= len(r.data) || r.data[r.pos] != ':' {
+			return jnode{}, r.fail("':' expected after property name")
+		}
+		r.pos++
+		r.space()
+		v, err := r.value()
+		if err != nil {
+			return jnode{}, err
+		}
+		n.fields = append(n.fields, jfield{name: name, off: nameOff, val: v})
+		r.space()
+		if r.pos >= len(r.data) {
+			return jnode{}, r.fail("unterminated object")
+		}
+		switch r.data[r.pos] {
+		case ',':
+			r.pos++
+		case '}':
+			r.pos++
+			n.end = r.pos
+			return n, nil
+		default:
+			return jnode{}, r.fail("',' or '}' expected in object")
+		}
+	}
+}
+
+func (r *reader) array() (jnode, error) {
+	start := r.pos
+	r.pos++
+	if r.depth++; r.depth > maxDepth {
+		return jnode{}, r.fail("nesting too deep")
+	}
+	defer func() { r.depth-- }()
+	n := jnode{kind: nodeArray, off: start}
+	r.space()
+	if r.pos < len(r.data) && r.data[r.pos] == ']' {
+		r.pos++
+		n.end = r.pos
+		return n, nil
+	}
+	for {
+		r.space()
+		v, err := r.value()
+		if err != nil {
+			return jnode{}, err
+		}
+		n.items = append(n.items, v)
+		r.space()
+		if r.pos >= len(r.data) {
+			return jnode{}, r.fail("unterminated array")
+		}
+		switch r.data[r.pos] {
+		case ',':
+			r.pos++
+		case ']':
+			r.pos++
+			n.end = r.pos
+			return n, nil
+		default:
+			return jnode{}, r.fail("',' or ']' expected in array")
+		}
+	}
+}
