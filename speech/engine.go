@@ -33,6 +33,10 @@ type Options struct {
 	// Threads is the number of CPU threads the call may use; 0 means the
 	// engine's default.
 	Threads int
+	// Offset is the session audio time of samples[0]. Engines report times
+	// relative to the window and may ignore it; it lets logs and scripted
+	// test engines place the window in the session.
+	Offset time.Duration
 }
 
 // Segment is one recognized stretch of speech.
