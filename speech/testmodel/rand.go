@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"math"
+	"sync"
 )
 
 // rng is SplitMix64: one add and two multiplies per 64 bits, so filling
@@ -33,19 +34,47 @@ func (r *rng) uniform() float32 {
 	return float32(r.next()>>40)*(2.0/(1<<24)) - 1
 }
 
-// fill writes n little-endian values of std deviation std (uniform
-// distribution, std*sqrt(3) half-width) into dst as f32 or f16.
+// fill fills dst with little-endian f32 or f16 values of std deviation
+// std (uniform distribution, std·sqrt(3) half-width).
 func (r *rng) fill(dst []byte, f16 bool, std float32) {
 	a := std * float32(math.Sqrt(3))
 	if f16 {
-		for i := 0; i+2 <= len(dst); i += 2 {
-			binary.LittleEndian.PutUint16(dst[i:], f32ToF16(a*r.uniform()))
+		// Four halves per 64 random bits through a table of 65536
+		// evenly spaced values: the conversion costs nothing per element.
+		tbl := f16Table(a)
+		i := 0
+		for ; i+8 <= len(dst); i += 8 {
+			v := r.next()
+			binary.LittleEndian.PutUint16(dst[i:], tbl[uint16(v)])
+			binary.LittleEndian.PutUint16(dst[i+2:], tbl[uint16(v>>16)])
+			binary.LittleEndian.PutUint16(dst[i+4:], tbl[uint16(v>>32)])
+			binary.LittleEndian.PutUint16(dst[i+6:], tbl[uint16(v>>48)])
+		}
+		for ; i+2 <= len(dst); i += 2 {
+			binary.LittleEndian.PutUint16(dst[i:], tbl[uint16(r.next())])
 		}
 		return
 	}
 	for i := 0; i+4 <= len(dst); i += 4 {
 		binary.LittleEndian.PutUint32(dst[i:], math.Float32bits(a*r.uniform()))
 	}
+}
+
+// f16Tables caches, per half-width, the f16 values of the 65536 cell
+// centres of [-a, a]; a model uses only a handful of widths.
+var f16Tables sync.Map // float32 bits → *[1 << 16]uint16
+
+func f16Table(a float32) *[1 << 16]uint16 {
+	key := math.Float32bits(a)
+	if t, ok := f16Tables.Load(key); ok {
+		return t.(*[1 << 16]uint16)
+	}
+	t := new([1 << 16]uint16)
+	for u := range t {
+		t[u] = f32ToF16(a * ((float32(u)+0.5)/(1<<15) - 1))
+	}
+	actual, _ := f16Tables.LoadOrStore(key, t)
+	return actual.(*[1 << 16]uint16)
 }
 
 // f32ToF16 converts to IEEE 754 binary16, rounding to nearest even, which

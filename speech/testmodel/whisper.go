@@ -22,7 +22,7 @@ import (
 
 // Version identifies the generator's output; it changes whenever the bytes
 // written for a name change, which invalidates cached files.
-const Version = 2
+const Version = 3
 
 // Magic is the first word of a legacy ggml file ("ggml" read as a
 // little-endian uint32).
