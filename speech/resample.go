@@ -40,23 +40,38 @@ type filterBank struct {
 	coef []float32 // l phases of 2·half taps each
 }
 
+// maxPhases bounds the filter bank: the output rate divided by the
+// greatest common divisor of the rates. Every common rate pair stays far
+// below it (11025 → 16000 Hz needs 640), while an odd rate such as
+// 143409 Hz would need 16000 phases and tens of megabytes.
+const maxPhases = 1024
+
+// maxBanks bounds how many rate pairs keep their filter bank for reuse.
+const maxBanks = 8
+
 var (
 	banksMu sync.Mutex
 	banks   = map[[2]int]*filterBank{}
 )
 
-// NewResampler returns a resampler from inRate to outRate (Hz).
+// NewResampler returns a resampler from inRate to outRate (Hz), both at
+// most 384 kHz, whose ratio reduces to at most 1024 output phases.
 func NewResampler(inRate, outRate int) (*Resampler, error) {
-	if inRate <= 0 || outRate <= 0 || inRate > 384000 || outRate > 384000 {
+	if inRate <= 0 || outRate <= 0 || inRate > 384000 || outRate > 384000 || outRate/gcd(inRate, outRate) > maxPhases {
 		return nil, fmt.Errorf("new resampler %d Hz → %d Hz: %w", inRate, outRate, ErrUnsupportedFormat)
 	}
+	key := [2]int{inRate, outRate}
 	banksMu.Lock()
-	b, ok := banks[[2]int{inRate, outRate}]
+	b, ok := banks[key]
+	banksMu.Unlock()
 	if !ok {
 		b = designFilterBank(inRate, outRate)
-		banks[[2]int{inRate, outRate}] = b
+		banksMu.Lock()
+		if len(banks) < maxBanks {
+			banks[key] = b
+		}
+		banksMu.Unlock()
 	}
-	banksMu.Unlock()
 	r := &Resampler{bank: b}
 	r.reset()
 	return r, nil
@@ -94,6 +109,7 @@ func designFilterBank(inRate, outRate int) *filterBank {
 	b.half = int(math.Ceil(taps/2)) + 1
 	beta := 0.1102 * (resampleStopbandDB - 8.7)
 	n := 2 * b.half
+	i0beta := bessI0(beta)
 	b.coef = make([]float32, b.l*n)
 	for p := range b.l {
 		row := make([]float64, n)
@@ -104,7 +120,7 @@ func designFilterBank(inRate, outRate int) *filterBank {
 			x := tau / float64(b.half)
 			w := 0.0
 			if x*x < 1 {
-				w = bessI0(beta*math.Sqrt(1-x*x)) / bessI0(beta)
+				w = bessI0(beta*math.Sqrt(1-x*x)) / i0beta
 			}
 			row[k] = 2 * cutoff * sinc(2*cutoff*tau) * w
 			sum += row[k]

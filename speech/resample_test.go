@@ -226,9 +226,17 @@ func TestResamplerDCAndClipping(t *testing.T) {
 
 func TestResamplerRates(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ from, to int }{{0, 16000}, {16000, -1}, {1 << 20, 16000}} {
-		if _, err := NewResampler(tc.from, tc.to); err == nil {
-			t.Errorf("NewResampler(%d, %d) succeeded", tc.from, tc.to)
+	for _, tc := range []struct {
+		from, to int
+		ok       bool
+	}{
+		{0, 16000, false}, {16000, -1, false}, {1 << 20, 16000, false},
+		{143409, 16000, false}, // 16000 filter phases
+		{8000, 16000, true}, {11025, 16000, true}, {22050, 16000, true}, {24000, 16000, true},
+		{32000, 16000, true}, {88200, 16000, true}, {96000, 16000, true}, {192000, 16000, true},
+	} {
+		if _, err := NewResampler(tc.from, tc.to); (err == nil) != tc.ok {
+			t.Errorf("NewResampler(%d, %d): %v, want ok=%v", tc.from, tc.to, err, tc.ok)
 		}
 	}
 	// Equal rates pass samples through unchanged.

@@ -109,9 +109,10 @@ func parseWAVFmt(b []byte) (Format, error) {
 	return f, nil
 }
 
-// ReadWAV reads a whole 16-bit or float WAV file of any sample rate from 8
-// to 192 kHz and returns it as 16 kHz mono float32, for tests, benchmarks
-// and batch transcription. A trailing partial sample is ignored.
+// ReadWAV reads a whole 16-bit or float WAV file and returns it as 16 kHz
+// mono float32, for tests, benchmarks and batch transcription. Any rate
+// from 8 to 192 kHz that NewResampler accepts will do (all the usual ones,
+// including espeak-ng's 22050 Hz). A trailing partial sample is ignored.
 func ReadWAV(r io.Reader) ([]float32, error) {
 	h, err := ReadWAVHeader(r)
 	if err != nil {
@@ -128,10 +129,14 @@ func ReadWAV(r io.Reader) ([]float32, error) {
 	if data.Len() > maxWAVData {
 		return nil, fmt.Errorf("read wav data: more than %d bytes: %w", maxWAVData, ErrBufferFull)
 	}
-	// The header check allows any rate the resampler handles, not only the
-	// streaming rates, so the decoder is set up without Format.Validate.
-	d := &Decoder{}
-	d.setFormat(h.Format)
+	// The header check allows other rates than the streaming ones, so the
+	// decoder is set up without Format.Validate.
+	d := &Decoder{format: h.Format}
+	if h.Format.SampleRate != SampleRate {
+		if d.rs, err = NewResampler(h.Format.SampleRate, SampleRate); err != nil {
+			return nil, fmt.Errorf("read wav: %w", err)
+		}
+	}
 	b := data.Bytes()
 	width := h.Format.bytesPerSample() * h.Format.channels()
 	b = b[:len(b)-len(b)%width]

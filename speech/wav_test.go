@@ -128,6 +128,7 @@ func TestReadWAVErrors(t *testing.T) {
 		{"64-bit float", makeWAV(wavSpec{tag: 3, channels: 1, bits: 64, rate: 16000, dataSize: -1}, data), speech.ErrUnsupportedFormat},
 		{"A-law", makeWAV(wavSpec{tag: 6, channels: 1, bits: 16, rate: 8000, dataSize: -1}, data), speech.ErrUnsupportedFormat},
 		{"3 channels", makeWAV(wavSpec{tag: 1, channels: 3, bits: 16, rate: 16000, dataSize: -1}, data), speech.ErrUnsupportedFormat},
+		{"rate with too many filter phases", makeWAV(wavSpec{tag: 3, channels: 2, bits: 32, rate: 143409, dataSize: -1}, data), speech.ErrUnsupportedFormat},
 		{"rate 0", makeWAV(wavSpec{tag: 1, channels: 1, bits: 16, rate: 0, dataSize: -1}, data), speech.ErrUnsupportedFormat},
 		{"data before fmt", makeWAV(wavSpec{tag: 1, channels: 1, bits: 16, rate: 16000, dataBeforeFmt: true, dataSize: -1}, data), speech.ErrUnsupportedFormat},
 		{"truncated header", makeWAV(wavSpec{tag: 1, channels: 1, bits: 16, rate: 16000, dataSize: -1}, nil)[:30], io.ErrUnexpectedEOF},
