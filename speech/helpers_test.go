@@ -90,4 +90,3 @@ func normWords(s string) []string {
 	}
 	return f
 }
-
