@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -229,7 +230,7 @@ func (s *Stream) WriteSamples(samples []float32) error {
 	}
 	out := s.dec.Flush(s.scratch[:0])
 	for i, v := range samples {
-		if v != v || v > 3.4e38 || v < -3.4e38 {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("stream write samples: sample %d is %v: %w", i, v, ErrNonFinite)
 		}
 	}

@@ -64,8 +64,10 @@ type interval struct{ start, end int64 }
 // VAD finds speech in a stream of 16 kHz audio: a VoiceDetector scores
 // frames, and onset, hysteresis and hangover turn the scores into speech
 // intervals in session audio time. The same audio always gives the same
-// intervals, however it is split into writes. A VAD is not safe for
-// concurrent use.
+// intervals, however it is split into writes. A VAD used on its own keeps
+// its intervals and one byte per frame (180 kB an hour); inside a Stream it
+// keeps only those of the audio the stream still holds. A VAD is not safe
+// for concurrent use.
 type VAD struct {
 	det     VoiceDetector
 	frame   int
