@@ -519,16 +519,9 @@ func NewCondition(item ConditionItem, bc BuildContext) (*Condition, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only asserted problems go on the problem list: con-3 asks problem-list items for a
-	// clinical status, which refuted and hypothetical findings do not have.
-	category := concept(systemCondCategory, "encounter-diagnosis", "Encounter Diagnosis")
-	if item.Kind == "problem" && st.clinical != "" {
-		category = concept(systemCondCategory, "problem-list-item", "Problem List Item")
-	}
 	c := &Condition{
 		ID:                 id,
 		VerificationStatus: concept(systemCondVerStatus, st.verification, verificationDisplay[st.verification]),
-		Category:           []CodeableConcept{*category},
 		Code:               code,
 		Subject:            subjectRef(bc),
 		Encounter:          bc.Encounter,
@@ -536,7 +529,15 @@ func NewCondition(item ConditionItem, bc BuildContext) (*Condition, error) {
 	}
 	if st.clinical != "" {
 		c.ClinicalStatus = concept(systemCondClinical, st.clinical, clinicalDisplay[st.clinical])
+		category := concept(systemCondCategory, "encounter-diagnosis", "Encounter Diagnosis")
+		if item.Kind == "problem" {
+			category = concept(systemCondCategory, "problem-list-item", "Problem List Item")
+		}
+		c.Category = []CodeableConcept{*category}
 	}
+	// Refuted and hypothetical findings have no clinical status, and then carry no
+	// category either: con-3 as written (and as HL7's validator evaluates it) wants a
+	// clinical status on any Condition with a category.
 	if o := strings.TrimSpace(item.Onset); o != "" {
 		if checkPrimitive(primDateTime, o) == "" {
 			c.OnsetDateTime = o

@@ -123,7 +123,7 @@ type ConditionItem struct {
 	Assertion string
 	// Kind is the extractor's class: diagnosis | symptom | finding | problem. R4 Condition
 	// has no element for it except the category: "problem" gives problem-list-item,
-	// everything else encounter-diagnosis.
+	// everything else encounter-diagnosis (refuted and hypothetical findings get none).
 	Kind string
 	// ClinicalStatus overrides the status the assertion implies (historical defaults to
 	// resolved; "inactive" or "remission" may be more accurate).

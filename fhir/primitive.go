@@ -243,10 +243,9 @@ func validDecimal(s string) bool {
 }
 
 func checkInteger(p primKind, s string) string {
-	digits := s
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		digits = s[1:]
+	digits := strings.TrimPrefix(s, "-")
+	if p != primInteger && digits != s {
+		return "must not be negative"
 	}
 	if digits == "" || (digits[0] == '0' && len(digits) > 1) {
 		return "not a valid integer"
@@ -265,9 +264,6 @@ func checkInteger(p primKind, s string) string {
 		return "must be a positive integer (1 or more)"
 	case p == primUnsignedInt && v < 0:
 		return "must not be negative"
-	}
-	if neg && digits == "0" {
-		return "not a valid integer"
 	}
 	return ""
 }

@@ -1777,7 +1777,6 @@ var codeSystemTable = []codeSystemDef{
 		{code: "self-reported", display: "Self Reported"},
 		{code: "unknown", display: "Unknown"},
 	}},
-	{url: "http://snomed.info/sct", name: "SNOMED_CT", content: "not-present", caseSensitive: false, concepts: []conceptDef{}},
 	{url: "http://terminology.hl7.org/CodeSystem/admit-source", name: "AdmitSource", content: "complete", caseSensitive: true, concepts: []conceptDef{
 		{code: "hosp-trans", display: "Transferred from other hospital"},
 		{code: "emd", display: "From accident/emergency department"},

@@ -72,7 +72,8 @@ func (m *model) expandValueSets() error {
 	}
 	var sysURLs []string
 	for s := range systems {
-		if m.pkg.codeSystems[s] != nil {
+		// Code systems the package only names (SNOMED CT, LOINC...) stay external.
+		if cs := m.pkg.codeSystems[s]; cs != nil && (cs.Content == "complete" || cs.Content == "fragment") {
 			sysURLs = append(sysURLs, s)
 		}
 	}
