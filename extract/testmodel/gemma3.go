@@ -26,7 +26,7 @@ import (
 
 // Version identifies the generator's output; it changes whenever the bytes
 // written for a name change, which invalidates cached files.
-const Version = 1
+const Version = 2
 
 // Arch holds the gemma3.* hyperparameters of a model.
 type Arch struct {
@@ -147,15 +147,23 @@ func (t tensorPlan) bytes() int64 {
 	return t.elements() / int64(e) * int64(b)
 }
 
-// Weight scales. The embeddings are tied: the input is row·sqrt(n_embd)
-// and the logits are the normed final state dotted with the same rows. If
-// a token's own row stood out in the residual stream, every token would
-// predict itself; so the input is faint (RMS 1/4 against the unit-RMS
-// output of each post-normed sublayer) and the final norm's gain restores
-// logits of std 3 — sharp enough that greedy decoding moves on. Every other
-// matrix is unit-variance (std 1/sqrt(fan in)); all norms are 1.
+// Weight scales, chosen so that greedy decoding neither repeats the input
+// token nor settles on one output. The embeddings are tied: the input is
+// row·sqrt(n_embd) and the logits are the normed final state dotted with
+// the same rows, so a token's own row must stay faint in the final residual
+// stream or every token would predict itself (its logit grows as
+// sqrt(n_embd)·embedRMS² against the stream's RMS). And the stream must not
+// be dominated by attention, whose output averages over the context and
+// barely changes from one step to the next. So: a faint input (RMS 0.3),
+// attention sublayers added at RMS 0.2 and feed-forward sublayers at RMS 2
+// (the post-norm gains); the feed-forward chain then makes each step's
+// state a pseudo-random function of the current token, nudged by the
+// context. The final norm's gain restores logits of std 3. Every matrix is
+// unit-variance (std 1/sqrt(fan in)); the other norms are 1.
 const (
-	embedRMS   = 0.25
+	embedRMS   = 0.3
+	attnGain   = 0.2
+	ffnGain    = 2.0
 	logitStd   = 3.0
 	outputGain = logitStd / embedRMS
 )
@@ -199,14 +207,14 @@ func plan(a Arch, quant string) []tensorPlan {
 			matrix(p+"attn_k.weight", a.Embd, kv),
 			matrix(p+"attn_v.weight", a.Embd, kv),
 			matrix(p+"attn_output.weight", q, a.Embd),
-			norm(p+"post_attention_norm.weight", a.Embd, 1),
+			norm(p+"post_attention_norm.weight", a.Embd, attnGain),
 			norm(p+"attn_k_norm.weight", a.HeadDim, 1),
 			norm(p+"attn_q_norm.weight", a.HeadDim, 1),
 			norm(p+"ffn_norm.weight", a.Embd, 1),
 			matrix(p+"ffn_gate.weight", a.Embd, a.FFN),
 			matrix(p+"ffn_up.weight", a.Embd, a.FFN),
 			matrix(p+"ffn_down.weight", a.FFN, a.Embd),
-			norm(p+"post_ffw_norm.weight", a.Embd, 1),
+			norm(p+"post_ffw_norm.weight", a.Embd, ffnGain),
 		)
 	}
 	return ts
