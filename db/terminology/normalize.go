@@ -1,0 +1,281 @@
+package terminology
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Normalize is the text normalizer every designation and every query goes
+// through: lower case, diacritics and punctuation dropped, letters and
+// digits split apart ("10mg" -> "10 mg", "T2DM" -> "t 2 dm"), decimal
+// points inside numbers kept ("0.125"), British spellings mapped to
+// American ("diarrhoea" -> "diarrhea"), single spaces. Matchers built
+// outside this package must use it so their keys meet the stored ones.
+func Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	const (
+		none = iota
+		letter
+		digit
+	)
+	prev := none
+	space := false
+	emit := func(r rune, class int) {
+		if b.Len() > 0 && (space || (prev != none && prev != class)) {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+		prev = class
+	}
+	for i, r := range s {
+		if r == utf8.RuneError {
+			space = true
+			continue
+		}
+		r = foldRune(r)
+		switch {
+		case r >= 'a' && r <= 'z':
+			emit(r, letter)
+		case r >= '0' && r <= '9':
+			emit(r, digit)
+		case r == '.' && prev == digit && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			// A decimal point between digits is part of the number.
+			b.WriteByte('.')
+		case unicode.IsLetter(r):
+			emit(unicode.ToLower(r), letter)
+		default:
+			space = true
+		}
+	}
+	return britishToAmerican(b.String())
+}
+
+// foldRune lower-cases ASCII and strips the accents of Latin-1 letters, which
+// is all that drug and condition names need.
+func foldRune(r rune) rune {
+	if r >= 'A' && r <= 'Z' {
+		return r + ('a' - 'A')
+	}
+	if r < 0xC0 {
+		return r
+	}
+	switch {
+	case strings.ContainsRune("ÀÁÂÃÄÅàáâãäå", r):
+		return 'a'
+	case strings.ContainsRune("ÈÉÊËèéêë", r):
+		return 'e'
+	case strings.ContainsRune("ÌÍÎÏìíîï", r):
+		return 'i'
+	case strings.ContainsRune("ÒÓÔÕÖØòóôõöø", r):
+		return 'o'
+	case strings.ContainsRune("ÙÚÛÜùúûü", r):
+		return 'u'
+	case r == 'Ç' || r == 'ç':
+		return 'c'
+	case r == 'Ñ' || r == 'ñ':
+		return 'n'
+	case r == 'Ý' || r == 'ý' || r == 'ÿ':
+		return 'y'
+	}
+	return r
+}
+
+// britishStems maps British spellings inside words to the American ones
+// ICD-10-CM and RxNorm use; UK clinicians (and speech models trained on
+// them) produce the former. britishWords maps whole words: UK drug names.
+var (
+	britishStems = strings.NewReplacer(
+		"aem", "em", // anaemia, haemorrhage, leukaemia, hypoglycaemia, ischaemia
+		"oedem", "edem",
+		"oesoph", "esoph",
+		"oestr", "estr",
+		"diarrhoe", "diarrhe",
+		"dyspnoe", "dyspne",
+		"apnoe", "apne",
+		"tumour", "tumor",
+		"behaviour", "behavior",
+		"paed", "ped",
+		"coeliac", "celiac",
+		"foet", "fet",
+		"sulph", "sulf",
+	)
+	britishWords = map[string]string{
+		"paracetamol":    "acetaminophen",
+		"salbutamol":     "albuterol",
+		"beclometasone":  "beclomethasone",
+		"thyroxine":      "levothyroxine",
+		"frusemide":      "furosemide",
+		"lignocaine":     "lidocaine",
+		"adrenaline":     "epinephrine",
+		"noradrenaline":  "norepinephrine",
+		"glibenclamide":  "glyburide",
+		"bendrofluazide": "bendroflumethiazide",
+	}
+)
+
+func britishToAmerican(s string) string {
+	s = britishStems.Replace(s)
+	words := strings.Split(s, " ")
+	changed := false
+	for i, w := range words {
+		if to, ok := britishWords[w]; ok {
+			words[i] = to
+			changed = true
+		}
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(words, " ")
+}
+
+// Tokens splits a normalized string into words.
+func Tokens(norm string) []string {
+	return strings.Fields(norm)
+}
+
+// Joined is norm with its spaces removed: the key under which spoken splits
+// of one word ("hydro chlorothiazide") meet the word.
+func Joined(norm string) string {
+	return strings.ReplaceAll(norm, " ", "")
+}
+
+// maxPhoneticLen bounds the designations that get a phonetic key: a key
+// over a long title would only ever match itself.
+const maxPhoneticLen = 32
+
+// PhoneticKey returns the sound-alike key of a normalized name, computed
+// over the name with its spaces removed, so that a speech recognizer's
+// split into real words ("lysine april", "met for men", "lip it or") gets
+// the key of the drug ("lisinopril", "metformin", "Lipitor"). The key is
+// the consonant skeleton after English spelling-to-sound rules (ph -> f,
+// soft c -> s, x -> ks, z -> s, silent h, ...), with a leading vowel kept
+// as 'a' and doubled consonants written once. Digits are kept.
+func PhoneticKey(norm string) string {
+	s := Joined(norm)
+	if s == "" {
+		return ""
+	}
+	out := make([]byte, 0, len(s))
+	var last byte // the previous sound, 0 after a vowel
+	push := func(c byte) {
+		if c != last {
+			out = append(out, c)
+		}
+		last = c
+	}
+	isVowel := func(c byte) bool { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' }
+	at := func(i int) byte {
+		if i >= 0 && i < len(s) {
+			return s[i]
+		}
+		return 0
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		next := at(i + 1)
+		switch {
+		case isVowel(c):
+			if i == 0 {
+				push('a')
+			}
+			last = 0
+		case c == 'p' && next == 'h':
+			push('f')
+			i++
+		case c == 't' && next == 'h':
+			push('t')
+			i++
+		case c == 's' && next == 'h':
+			push('x')
+			i++
+		case c == 't' && next == 'i' && at(i+2) == 'o':
+			push('x')
+		case c == 'c' && (next == 'h' || next == 'k'):
+			push('k')
+			i++
+		case c == 'c' && (next == 'e' || next == 'i' || next == 'y'):
+			push('s')
+		case c == 'c', c == 'q':
+			push('k')
+		case c == 'x':
+			if i == 0 {
+				push('s')
+			} else {
+				push('k')
+				push('s')
+			}
+		case c == 'z':
+			push('s')
+		case c == 'g' && next == 'h':
+			i++
+		case c == 'h':
+			// Silent after a consonant and at the end; sounded only
+			// before a vowel at the start of the name.
+			if i == 0 && isVowel(next) {
+				push('h')
+			}
+		case c == 'w' && !isVowel(next):
+			// "ow", "aw" are vowel sounds.
+		case c == 'k' && next == 'n' && i == 0:
+			// silent k
+		default:
+			push(c)
+		}
+	}
+	return string(out)
+}
+
+// editDistance is the optimal-string-alignment distance (Levenshtein plus
+// adjacent transpositions, the commonest typing slip), computed on bytes:
+// normalized text is ASCII. It stops early and returns max+1 once the
+// distance is known to exceed max.
+func editDistance(a, b string, max int) int {
+	if a == b {
+		return 0
+	}
+	la, lb := len(a), len(b)
+	if d := la - lb; d > max || -d > max {
+		return max + 1
+	}
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// similarity turns an edit distance into a 0..1 score relative to length.
+func similarity(a, b string) float64 {
+	n := max(len(a), len(b))
+	if n == 0 {
+		return 1
+	}
+	d := editDistance(a, b, n)
+	return 1 - float64(d)/float64(n)
+}
