@@ -132,6 +132,9 @@ func writeSidecar(path string, sc sidecar) error {
 	}
 	defer os.Remove(f.Name())
 	_, err = f.Write(append(raw, '\n'))
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -345,6 +345,11 @@ func TestEnsureCache(t *testing.T) {
 	if !first.Generated || first.Path != filepath.Join(dir, "whisper-micro.bin") {
 		t.Fatalf("first Ensure = %+v", first)
 	}
+	for _, p := range []string{first.Path, first.Path + ".json"} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: %v, %v; want a 0644 file", p, fi.Mode(), err)
+		}
+	}
 	second, err := Ensure(ctx, dir, "whisper-micro", opts)
 	if err != nil {
 		t.Fatal(err)
