@@ -127,3 +127,13 @@ type control struct {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// MarshalTranscript renders a transcript event exactly as a session sends
+// it, for tools that print the stream (medscribe transcribe --stream).
+func MarshalTranscript(ev TranscriptEvent) ([]byte, error) {
+	if ev.Final {
+		return json.Marshal(transcriptFinal{Type: TypeTranscriptFinal, SegmentID: ev.SegmentID, Text: ev.Text,
+			Start: seconds(ev.Start), End: seconds(ev.End)})
+	}
+	return json.Marshal(transcriptPartial{Type: TypeTranscriptPartial, Text: ev.Text, Start: seconds(ev.Start), End: seconds(ev.End)})
+}

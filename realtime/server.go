@@ -32,8 +32,9 @@ type Config struct {
 	Scheduler Scheduler
 	// NewTranscriber makes one session's speech pipeline.
 	NewTranscriber func(sessionID string) (Transcriber, error)
-	// NewExtractor makes one session's extractor.
-	NewExtractor func(sessionID string) (extract.Extractor, error)
+	// NewExtractor makes one session's extractor; patient is the
+	// session's FHIR patient reference, "" when the client gave none.
+	NewExtractor func(sessionID, patient string) (extract.Extractor, error)
 	Log          *slog.Logger
 	// OriginPatterns are the host patterns (as in websocket.AcceptOptions)
 	// allowed to open sessions from a browser besides the server's own
@@ -207,7 +208,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer tr.Close()
-	ex, err := s.cfg.NewExtractor(id)
+	ex, err := s.cfg.NewExtractor(id, patient)
 	if err != nil {
 		log.Error("new extractor", "err", err)
 		s.cfg.Store.EndSession(ctx, id, db.StatusFailed, 0)

@@ -35,8 +35,10 @@ type Transcriber interface {
 	// it fails with an error wrapping speech.ErrBufferFull when audio
 	// arrives faster than it can be transcribed for too long.
 	Append(samples []float32) error
-	// Ready is signalled when Step has work to do.
+	// Ready is signalled when Step may have work to do.
 	Ready() <-chan struct{}
+	// Due reports whether Step has work to do now.
+	Due() bool
 	// Step runs recognition if it is due and returns the new events.
 	Step(ctx context.Context) ([]TranscriptEvent, error)
 	// Stop transcribes everything still buffered and commits it.
@@ -341,8 +343,14 @@ func (s *Session) transcribeLoop(ctx context.Context, flush <-chan struct{}, seg
 	for {
 		select {
 		case <-s.transcriber.Ready():
-			if err := step(false); err != nil {
-				return err
+			// Ready coalesces signals: step until nothing is due.
+			for s.transcriber.Due() {
+				if err := step(false); err != nil {
+					return err
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 			}
 		case <-flush:
 			return step(true)

@@ -54,6 +54,12 @@ func (f *fakeTranscriber) Append(s []float32) error {
 
 func (f *fakeTranscriber) Ready() <-chan struct{} { return f.ready }
 
+func (f *fakeTranscriber) Due() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.samples-f.done >= speech.SampleRate
+}
+
 func (f *fakeTranscriber) commit(all bool) []TranscriptEvent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -110,7 +116,7 @@ func newTestServer(t *testing.T, mod func(*Config)) *testServer {
 		Store:          store,
 		Scheduler:      sched.New(2, 1),
 		NewTranscriber: func(string) (Transcriber, error) { return newFakeTranscriber(), nil },
-		NewExtractor:   func(string) (extract.Extractor, error) { return fakeExtractor{}, nil },
+		NewExtractor:   func(string, string) (extract.Extractor, error) { return fakeExtractor{}, nil },
 		DrainTimeout:   5 * time.Second,
 	}
 	if mod != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -84,3 +85,8 @@ func cacheDir() string {
 	}
 	return filepath.Join(d, "medscribe")
 }
+
+// stdin is the command's input; tests replace it.
+var stdin io.Reader = os.Stdin
+
+func readerOf(context.Context) io.Reader { return stdin }
