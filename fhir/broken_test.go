@@ -11,10 +11,19 @@ import (
 type fakeTerminology struct{}
 
 var fakeCodes = map[string]string{
-	SystemICD10CM + "|I10":   "Essential (primary) hypertension",
-	SystemICD10CM + "|R07.9": "Chest pain, unspecified",
-	SystemRxNorm + "|860975": "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet",
-	SystemRxNorm + "|29046":  "lisinopril",
+	SystemICD10CM + "|I10":     "Essential (primary) hypertension",
+	SystemICD10CM + "|R07.9":   "Chest pain, unspecified",
+	SystemICD10CM + "|J18.9":   "Pneumonia, unspecified organism",
+	SystemICD10CM + "|R50.9":   "Fever, unspecified",
+	SystemICD10CM + "|I25.2":   "Old myocardial infarction",
+	SystemICD10CM + "|Z87.891": "Personal history of nicotine dependence",
+	SystemICD10CM + "|C50.919": "Malignant neoplasm of unspecified site of unspecified female breast",
+	SystemRxNorm + "|860975":   "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet",
+	SystemRxNorm + "|29046":    "lisinopril",
+	SystemRxNorm + "|7804":     "oxycodone",
+	SystemRxNorm + "|723":      "amoxicillin",
+	SystemRxNorm + "|11124":    "vancomycin",
+	SystemRxNorm + "|70618":    "penicillin",
 }
 
 func (fakeTerminology) KnowsSystem(system string) bool {

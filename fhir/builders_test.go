@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,11 @@ func testContext() BuildContext {
 	return BuildContext{Subject: PlaceholderPatientReference("session-1"), Recorded: testRecorded}
 }
 
-// golden compares got with testdata/golden/name (indented JSON) or rewrites it with -update.
+// golden checks that r validates cleanly and compares it with testdata/golden/name
+// (indented JSON), or rewrites that file with -update.
 func golden(t *testing.T, name string, r Resource) {
 	t.Helper()
+	assertValid(t, r)
 	got, err := MarshalIndent(r, "", "  ")
 	if err != nil {
 		t.Fatalf("marshal: %v", err)
@@ -44,6 +47,24 @@ func golden(t *testing.T, name string, r Resource) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from golden:\n%s", name, got)
+	}
+}
+
+// assertValid fails unless r validates without errors or warnings, and checks that
+// validating the value and validating its JSON agree.
+func assertValid(t *testing.T, r Resource) {
+	t.Helper()
+	oo := Validate(r, fakeTerminology{})
+	if oo.Count(SeverityError) > 0 || oo.Count(SeverityWarning) > 0 {
+		out, _ := json.MarshalIndent(oo.Issue, "", " ")
+		t.Errorf("%s does not validate cleanly:\n%s", r.ResourceType(), out)
+	}
+	data, err := Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oo2 := ValidateJSON(data, fakeTerminology{}); !reflect.DeepEqual(oo, oo2) {
+		t.Errorf("Validate and ValidateJSON(Marshal) differ:\n%+v\n%+v", oo.Issue, oo2.Issue)
 	}
 }
 

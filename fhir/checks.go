@@ -87,15 +87,22 @@ func wrongDisplay(got, sys, code, want string, others []string) string {
 // displayMatches compares displays as HL7's validator does: ignoring case and runs of
 // whitespace.
 func displayMatches(got, want string, others []string) bool {
-	if normDisplay(got) == normDisplay(want) {
+	if sameDisplay(got, want) {
 		return true
 	}
 	for _, o := range others {
-		if normDisplay(got) == normDisplay(o) {
+		if sameDisplay(got, o) {
 			return true
 		}
 	}
 	return false
+}
+
+func sameDisplay(a, b string) bool {
+	if a == b || strings.EqualFold(a, b) {
+		return true
+	}
+	return normDisplay(a) == normDisplay(b)
 }
 
 func normDisplay(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }

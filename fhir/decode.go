@@ -52,7 +52,7 @@ func decodeObject(n *jnode, v reflect.Value, data []byte, path string, isResourc
 		if !ok {
 			return &decodeError{path, fmt.Sprintf("unknown property %q", f.name)}
 		}
-		fp := &p.fields[fi]
+		fp := p.fields[fi]
 		if err := decodeField(&f.val, v.Field(fp.index), fp, data, path+"."+f.name); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -39,10 +40,21 @@ type fieldPlan struct {
 	companion int // for fkStringSlice: index of its []*Element companion, or -1
 	paired    bool
 	elemType  reflect.Type // struct type for fkStruct / fkStructSlice
+	// sub caches planFor(elemType); types are recursive, so it is filled on first use.
+	sub atomic.Pointer[structPlan]
+}
+
+func (f *fieldPlan) plan() *structPlan {
+	if p := f.sub.Load(); p != nil {
+		return p
+	}
+	p := planFor(f.elemType)
+	f.sub.Store(p)
+	return p
 }
 
 type structPlan struct {
-	fields []fieldPlan
+	fields []*fieldPlan
 	byName map[string]int // JSON name -> index in fields
 }
 
@@ -65,7 +77,7 @@ func planFor(t reflect.Type) *structPlan {
 		if name == "" || name == "-" || !sf.IsExported() {
 			continue
 		}
-		fp := fieldPlan{name: name, index: i, companion: -1}
+		fp := &fieldPlan{name: name, index: i, companion: -1}
 		ft := sf.Type
 		switch {
 		case ft == decimalType:
@@ -115,7 +127,7 @@ func planFor(t reflect.Type) *structPlan {
 
 // Marshal writes a resource as compact FHIR JSON.
 func Marshal(r Resource) ([]byte, error) {
-	var e encoder
+	e := encoder{buf: make([]byte, 0, 1024)}
 	if err := e.resource(r); err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", resourceTypeOf(r), err)
 	}
@@ -183,7 +195,10 @@ func (e *encoder) resource(r Resource) error {
 // object writes a struct as a JSON object and reports whether it had any content; an
 // empty struct is written as "{}" and the caller removes it.
 func (e *encoder) object(v reflect.Value, resourceType string) (bool, error) {
-	p := planFor(v.Type())
+	return e.objectWith(planFor(v.Type()), v, resourceType)
+}
+
+func (e *encoder) objectWith(p *structPlan, v reflect.Value, resourceType string) (bool, error) {
 	e.buf = append(e.buf, '{')
 	any := false
 	if resourceType != "" {
@@ -191,8 +206,7 @@ func (e *encoder) object(v reflect.Value, resourceType string) (bool, error) {
 		e.buf = appendString(e.buf, resourceType)
 		any = true
 	}
-	for i := range p.fields {
-		f := &p.fields[i]
+	for _, f := range p.fields {
 		if f.paired {
 			continue
 		}
@@ -257,7 +271,7 @@ func (e *encoder) field(v reflect.Value, p *structPlan, f *fieldPlan, comma bool
 			return false, nil
 		}
 		key()
-		ok, err := e.object(fv.Elem(), "")
+		ok, err := e.objectWith(f.plan(), fv.Elem(), "")
 		if err != nil || !ok {
 			e.buf = e.buf[:mark]
 			return false, err
@@ -271,7 +285,7 @@ func (e *encoder) field(v reflect.Value, p *structPlan, f *fieldPlan, comma bool
 			if n > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			ok, err := e.object(fv.Index(i), "")
+			ok, err := e.objectWith(f.plan(), fv.Index(i), "")
 			if err != nil {
 				e.buf = e.buf[:mark]
 				return false, fmt.Errorf("[%d]: %w", i, err)

@@ -1,9 +1,12 @@
 package fhir
 
 import (
+	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A small JSON reader that keeps what FHIR validation needs and encoding/json drops:
@@ -28,8 +31,8 @@ func (k nodeKind) String() string {
 // jnode is one JSON value.
 type jnode struct {
 	kind   nodeKind
-	off    int    // offset of the value's first byte
-	end    int    // offset just past the value
+	off    int32  // offset of the value's first byte
+	end    int32  // offset just past the value
 	str    string // string value, number literal, or "true"/"false"
 	fields []jfield
 	items  []jnode
@@ -37,7 +40,6 @@ type jnode struct {
 
 type jfield struct {
 	name string
-	off  int // offset of the name
 	val  jnode
 }
 
@@ -67,11 +69,54 @@ type reader struct {
 	data  []byte
 	pos   int
 	depth int
+	// alias lets strings without escapes share data's memory instead of being copied;
+	// only for trees that do not outlive a call that owns data unchanged (validation).
+	alias bool
+	// fields and items are stacks that objects and arrays collect their members on;
+	// when one closes, its members move to the arenas, so a whole tree lives in a few
+	// large slices instead of one allocation per object.
+	fields  []jfield
+	items   []jnode
+	arenaF  []jfield
+	arenaI  []jnode
+	pooled  bool
 }
 
-// parseJSON reads one JSON value that must span all of data (surrounding whitespace aside).
+// maxPooledArena keeps unusually large documents from pinning memory in the pool.
+const maxPooledArena = 1 << 14
+
+var readerPool = sync.Pool{New: func() any { return &reader{pooled: true} }}
+
+// parseJSON reads one JSON value that must span all of data (surrounding whitespace
+// aside). The tree is independent of data and of any pool.
 func parseJSON(data []byte) (jnode, error) {
 	r := reader{data: data}
+	return r.parse()
+}
+
+// parseTemp parses into pooled memory: the tree and, with alias, its strings are only
+// valid until release is called, and data must not change before then.
+func parseTemp(data []byte, alias bool) (root jnode, release func(), err error) {
+	r := readerPool.Get().(*reader)
+	r.data, r.pos, r.depth, r.alias = data, 0, 0, alias
+	r.arenaF, r.arenaI = r.arenaF[:0], r.arenaI[:0]
+	root, err = r.parse()
+	return root, func() {
+		r.data = nil
+		if cap(r.arenaF) > maxPooledArena || cap(r.arenaI) > maxPooledArena {
+			return
+		}
+		// Drop the references the used part holds so the pool pins no old data.
+		clear(r.arenaF)
+		clear(r.arenaI)
+		readerPool.Put(r)
+	}, err
+}
+
+func (r *reader) parse() (jnode, error) {
+	if len(r.data) > math.MaxInt32 {
+		return jnode{}, &syntaxError{off: 0, msg: "document larger than 2 GiB"}
+	}
 	r.space()
 	n, err := r.value()
 	if err != nil {
@@ -112,7 +157,7 @@ func (r *reader) value() (jnode, error) {
 		if err != nil {
 			return jnode{}, err
 		}
-		return jnode{kind: nodeString, off: start, end: r.pos, str: s}, nil
+		return jnode{kind: nodeString, off: int32(start), end: int32(r.pos), str: s}, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return r.number()
 	case c == 't':
@@ -132,7 +177,7 @@ func (r *reader) literal(word string, kind nodeKind) (jnode, error) {
 		return jnode{}, r.fail("invalid literal, expected " + word)
 	}
 	r.pos += len(word)
-	n := jnode{kind: kind, off: start, end: r.pos}
+	n := jnode{kind: kind, off: int32(start), end: int32(r.pos)}
 	if kind == nodeBool {
 		n.str = word
 	}
@@ -176,7 +221,11 @@ func (r *reader) number() (jnode, error) {
 			r.pos++
 		}
 	}
-	return jnode{kind: nodeNumber, off: start, end: r.pos, str: string(d[start:r.pos])}, nil
+	lit := d[start:r.pos]
+	if r.alias {
+		return jnode{kind: nodeNumber, off: int32(start), end: int32(r.pos), str: unsafe.String(&lit[0], len(lit))}, nil
+	}
+	return jnode{kind: nodeNumber, off: int32(start), end: int32(r.pos), str: string(lit)}, nil
 }
 
 func (r *reader) string() (string, error) {
@@ -191,6 +240,9 @@ func (r *reader) string() (string, error) {
 			r.pos++
 			if !utf8.Valid(s) {
 				return "", &syntaxError{off: start, msg: "invalid UTF-8 in string"}
+			}
+			if r.alias && len(s) > 0 {
+				return unsafe.String(&s[0], len(s)), nil
 			}
 			return string(s), nil
 		}
@@ -296,12 +348,14 @@ func (r *reader) object() (jnode, error) {
 		return jnode{}, r.fail("nesting too deep")
 	}
 	defer func() { r.depth-- }()
-	n := jnode{kind: nodeObject, off: start}
+	n := jnode{kind: nodeObject, off: int32(start)}
 	var seen map[string]struct{} // only for large objects; small ones are scanned
+	base := len(r.fields)
+	defer func() { r.fields = r.fields[:base] }()
 	r.space()
 	if r.pos < len(r.data) && r.data[r.pos] == '}' {
 		r.pos++
-		n.end = r.pos
+		n.end = int32(r.pos)
 		return n, nil
 	}
 	for {
@@ -315,17 +369,18 @@ func (r *reader) object() (jnode, error) {
 			return jnode{}, err
 		}
 		dup := false
+		mine := r.fields[base:]
 		if seen != nil {
 			_, dup = seen[name]
 			seen[name] = struct{}{}
 		} else {
-			for i := range n.fields {
-				dup = dup || n.fields[i].name == name
+			for i := range mine {
+				dup = dup || mine[i].name == name
 			}
-			if len(n.fields) >= 32 {
-				seen = make(map[string]struct{}, 2*len(n.fields))
-				for i := range n.fields {
-					seen[n.fields[i].name] = struct{}{}
+			if len(mine) >= 32 {
+				seen = make(map[string]struct{}, 2*len(mine))
+				for i := range mine {
+					seen[mine[i].name] = struct{}{}
 				}
 				seen[name] = struct{}{}
 			}
@@ -343,7 +398,7 @@ func (r *reader) object() (jnode, error) {
 		if err != nil {
 			return jnode{}, err
 		}
-		n.fields = append(n.fields, jfield{name: name, off: nameOff, val: v})
+		r.fields = append(r.fields, jfield{name: name, val: v})
 		r.space()
 		if r.pos >= len(r.data) {
 			return jnode{}, r.fail("unterminated object")
@@ -353,7 +408,10 @@ func (r *reader) object() (jnode, error) {
 			r.pos++
 		case '}':
 			r.pos++
-			n.end = r.pos
+			n.end = int32(r.pos)
+			a := len(r.arenaF)
+			r.arenaF = append(r.arenaF, r.fields[base:]...)
+			n.fields = r.arenaF[a:len(r.arenaF):len(r.arenaF)]
 			return n, nil
 		default:
 			return jnode{}, r.fail("',' or '}' expected in object")
@@ -368,11 +426,13 @@ func (r *reader) array() (jnode, error) {
 		return jnode{}, r.fail("nesting too deep")
 	}
 	defer func() { r.depth-- }()
-	n := jnode{kind: nodeArray, off: start}
+	n := jnode{kind: nodeArray, off: int32(start)}
+	base := len(r.items)
+	defer func() { r.items = r.items[:base] }()
 	r.space()
 	if r.pos < len(r.data) && r.data[r.pos] == ']' {
 		r.pos++
-		n.end = r.pos
+		n.end = int32(r.pos)
 		return n, nil
 	}
 	for {
@@ -381,7 +441,7 @@ func (r *reader) array() (jnode, error) {
 		if err != nil {
 			return jnode{}, err
 		}
-		n.items = append(n.items, v)
+		r.items = append(r.items, v)
 		r.space()
 		if r.pos >= len(r.data) {
 			return jnode{}, r.fail("unterminated array")
@@ -391,7 +451,10 @@ func (r *reader) array() (jnode, error) {
 			r.pos++
 		case ']':
 			r.pos++
-			n.end = r.pos
+			n.end = int32(r.pos)
+			a := len(r.arenaI)
+			r.arenaI = append(r.arenaI, r.items[base:]...)
+			n.items = r.arenaI[a:len(r.arenaI):len(r.arenaI)]
 			return n, nil
 		default:
 			return jnode{}, r.fail("',' or ']' expected in array")

@@ -48,7 +48,8 @@ func (e *ParseError) Error() string {
 // Parse reads one FHIR resource strictly. Resource types the package does not model
 // come back as *RawResource. Errors are *ParseError.
 func Parse(data []byte) (Resource, error) {
-	root, err := parseStrict(data, func(w *walker, n *jnode) { w.topResource(n) })
+	root, release, err := parseStrict(data, func(w *walker, n *jnode) { w.topResource(n) })
+	defer release()
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +62,15 @@ func Parse(data []byte) (Resource, error) {
 }
 
 // parseStrict parses JSON and runs the structural walk; any problem is a *ParseError.
-func parseStrict(data []byte, walk func(*walker, *jnode)) (jnode, error) {
-	root, err := parseJSON(data)
+// The tree is valid until release is called (its strings are copies of data's).
+func parseStrict(data []byte, walk func(*walker, *jnode)) (jnode, func(), error) {
+	root, release, err := parseTemp(data, false)
 	if err != nil {
 		off := 0
 		if se, ok := err.(*syntaxError); ok {
 			off = se.off
 		}
-		return jnode{}, &ParseError{Issues: []ParseIssue{{Offset: off, Message: "invalid JSON: " + err.Error()}}}
+		return jnode{}, release, &ParseError{Issues: []ParseIssue{{Offset: off, Message: "invalid JSON: " + err.Error()}}}
 	}
 	w := walker{}
 	walk(&w, &root)
@@ -81,15 +83,15 @@ func parseStrict(data []byte, walk func(*walker, *jnode)) (jnode, error) {
 			}
 			pe.Issues = append(pe.Issues, pi)
 		}
-		return jnode{}, pe
+		return jnode{}, release, pe
 	}
-	return root, nil
+	return root, release, nil
 }
 
 // parseAs reads a resource that must be of r's type.
 func parseAs(data []byte, r Resource) error {
 	want := r.ResourceType()
-	root, err := parseStrict(data, func(w *walker, n *jnode) {
+	root, release, err := parseStrict(data, func(w *walker, n *jnode) {
 		if n.kind == nodeObject {
 			if rt := n.get("resourceType"); rt != nil && rt.kind == nodeString && rt.str != want {
 				w.path = append(w.path[:0], want...)
@@ -99,6 +101,7 @@ func parseAs(data []byte, r Resource) error {
 		}
 		w.topResource(n)
 	})
+	defer release()
 	if err != nil {
 		return err
 	}
@@ -162,7 +165,7 @@ func unmarshalResource(data []byte, r Resource) error { return parseAs(data, r) 
 // unmarshalValue reads JSON into a generated data type (json.Unmarshal support).
 func unmarshalValue(data []byte, t typeIndex, v any) error {
 	name := typeTable[t].name
-	root, err := parseStrict(data, func(w *walker, n *jnode) {
+	root, release, err := parseStrict(data, func(w *walker, n *jnode) {
 		w.path = append(w.path[:0], name...)
 		if n.kind != nodeObject {
 			w.errorf(IssueStructure, "A %s must be a JSON object, not %s", name, kindName(n))
@@ -174,6 +177,7 @@ func unmarshalValue(data []byte, t typeIndex, v any) error {
 		}
 		w.object(n, t, false)
 	})
+	defer release()
 	if err != nil {
 		return err
 	}

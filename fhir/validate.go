@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Issue severities (OperationOutcome.issue.severity).
@@ -56,24 +57,46 @@ func ValidateJSON(data []byte, term Terminology) OperationOutcome {
 
 // Validate checks a resource. The result always has at least one issue: an
 // informational "All OK" when nothing was found, as HL7's validator reports.
+// The resource is walked as the tree its JSON would parse to, without writing the
+// JSON, so the result equals ValidateJSON of Marshal's output (except that a Go string
+// that is not UTF-8 is reported, where Marshal would replace its bad bytes). r must not
+// be modified during the call.
 func (v *Validator) Validate(r Resource) OperationOutcome {
-	data, err := Marshal(r)
+	root, release, err := buildTree(r)
+	defer release()
 	if err != nil {
-		return outcome([]OperationOutcomeIssue{newIssue(SeverityFatal, IssueStructure, err.Error(), "")})
+		return outcome([]OperationOutcomeIssue{newIssue(SeverityFatal, IssueStructure, "marshal "+resourceTypeOf(r)+": "+err.Error(), "")})
 	}
-	return v.ValidateJSON(data)
+	return v.walkTree(&root)
 }
 
 // ValidateJSON checks FHIR JSON (a single resource, a Bundle included).
 func (v *Validator) ValidateJSON(data []byte) OperationOutcome {
-	root, err := parseJSON(data)
+	// The tree lives only during this call; issues copy what they quote.
+	root, release, err := parseTemp(data, true)
+	defer release()
 	if err != nil {
 		return outcome([]OperationOutcomeIssue{newIssue(SeverityFatal, IssueStructure, "Invalid JSON: "+err.Error(), "")})
 	}
-	w := walker{v: v, full: true}
-	w.topResource(&root)
+	return v.walkTree(&root)
+}
+
+func (v *Validator) walkTree(root *jnode) OperationOutcome {
+	sc := scratchPool.Get().(*walkScratch)
+	defer scratchPool.Put(sc)
+	w := walker{v: v, full: true, path: sc.path[:0], counts: sc.counts[:0]}
+	w.topResource(root)
+	sc.path, sc.counts = w.path[:0], w.counts[:0]
 	return outcome(w.issues)
 }
+
+// walkScratch is the reusable memory of a walk.
+type walkScratch struct {
+	path   []byte
+	counts []elemCount
+}
+
+var scratchPool = sync.Pool{New: func() any { return &walkScratch{path: make([]byte, 0, 256), counts: make([]elemCount, 0, 512)} }}
 
 func outcome(issues []OperationOutcomeIssue) OperationOutcome {
 	if len(issues) == 0 {
@@ -119,6 +142,14 @@ type walker struct {
 	// when that object is a "_name" companion.
 	elemPath string
 	primType string
+	counts   []elemCount
+}
+
+// elemCount is what object records per element: how many values, and which choice
+// type (index+1, 0 for none).
+type elemCount struct {
+	n      uint32
+	chosen int16
 }
 
 // resCtx is the resource being walked: the root for %resource, contained ids and the
@@ -249,19 +280,11 @@ func kindName(n *jnode) string {
 // object walks the properties of an object of type ti.
 func (w *walker) object(n *jnode, ti typeIndex, isResource bool) {
 	t := &typeTable[ti]
-	// Per-element value counts and chosen choice types, on the stack for usual types.
-	var countBuf [96]uint32
-	var choiceBuf [96]int16
-	var counts []uint32
-	var chosen []int16
-	if len(t.elems) <= len(countBuf) {
-		counts, chosen = countBuf[:len(t.elems)], choiceBuf[:len(t.elems)]
-	} else {
-		counts, chosen = make([]uint32, len(t.elems)), make([]int16, len(t.elems))
-	}
-	for i := range chosen {
-		chosen[i] = -1
-	}
+	// Per-element value counts and chosen choice types live on a stack in the walker, so
+	// an object costs only its own elements' worth of clearing.
+	base := len(w.counts)
+	w.counts = append(w.counts, make([]elemCount, len(t.elems))...)
+	defer func() { w.counts = w.counts[:base] }()
 	onlyID := true
 	for i := range n.fields {
 		f := &n.fields[i]
@@ -279,21 +302,25 @@ func (w *walker) object(n *jnode, ti typeIndex, isResource bool) {
 			continue
 		}
 		e := &t.elems[p.elem]
-		if e.choice && chosen[p.elem] >= 0 && chosen[p.elem] != int16(p.typ) {
+		ec := &w.counts[base+p.elem]
+		if e.choice && ec.chosen > 0 && ec.chosen != int16(p.typ)+1 {
 			mark := w.push(e.name + ".ofType(" + e.types[p.typ].code + ")")
 			w.errorf(IssueStructure, "Only one of the %s[x] types may be present", e.name)
 			w.pop(mark)
 		}
-		chosen[p.elem] = int16(p.typ)
+		ec.chosen = int16(p.typ) + 1
 		c := w.property(&f.val, t, e, &e.types[p.typ], p.companion, n)
-		counts[p.elem] = max(counts[p.elem], c)
+		// property may have grown the stack; ec is re-read through the index.
+		if c > w.counts[base+p.elem].n {
+			w.counts[base+p.elem].n = c
+		}
 	}
 	if !w.full {
 		return
 	}
 	for ei := range t.elems {
 		e := &t.elems[ei]
-		c := int(counts[ei])
+		c := int(w.counts[base+ei].n)
 		if c < e.min {
 			w.errorf(IssueStructure, "%s: minimum required = %d, but only found %d (from http://hl7.org/fhir/StructureDefinition/%s)",
 				e.path, e.min, c, rootName(t, e))
