@@ -75,11 +75,11 @@ type reader struct {
 	// fields and items are stacks that objects and arrays collect their members on;
 	// when one closes, its members move to the arenas, so a whole tree lives in a few
 	// large slices instead of one allocation per object.
-	fields  []jfield
-	items   []jnode
-	arenaF  []jfield
-	arenaI  []jnode
-	pooled  bool
+	fields []jfield
+	items  []jnode
+	arenaF []jfield
+	arenaI []jnode
+	pooled bool
 }
 
 // maxPooledArena keeps unusually large documents from pinning memory in the pool.
