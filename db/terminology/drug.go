@@ -58,13 +58,14 @@ var formWords = map[string][]string{
 	"nasal": {"nasal"}, "spray": {"spray"}, "suppository": {"suppository"}, "topical": {"topical"}, "oral": {"oral"},
 }
 
-// sigWords are dosing instructions that may trail a drug name.
+// sigWords are dosing instructions that may trail a drug name. Short
+// function words ("a", "on") are not among them: speech recognition puts
+// them inside split names ("amox a cillin").
 var sigWords = map[string]bool{
 	"daily": true, "bid": true, "tid": true, "qid": true, "prn": true, "qhs": true, "qd": true, "hs": true,
-	"qam": true, "qpm": true, "once": true, "twice": true, "day": true, "bedtime": true, "needed": true,
-	"every": true, "morning": true, "night": true, "po": true, "mouth": true, "by": true, "as": true, "a": true,
-	"at": true, "times": true, "per": true, "take": true, "takes": true, "taking": true, "on": true, "basis": true,
-	"weekly": true, "nightly": true, "iv": true, "im": true, "sq": true, "subcut": true, "sl": true,
+	"qam": true, "qpm": true, "once": true, "twice": true, "bedtime": true, "needed": true, "every": true,
+	"morning": true, "nightly": true, "po": true, "mouth": true, "times": true, "basis": true, "weekly": true,
+	"iv": true, "im": true, "sq": true, "subcut": true, "sl": true,
 }
 
 // splitDrugPhrase splits a normalized drug phrase into the name, the

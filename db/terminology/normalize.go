@@ -10,7 +10,8 @@ import (
 // through: lower case, diacritics and punctuation dropped, letters and
 // digits split apart ("10mg" -> "10 mg", "T2DM" -> "t 2 dm"), decimal
 // points inside numbers kept ("0.125"), British spellings mapped to
-// American ("diarrhoea" -> "diarrhea"), single spaces. Matchers built
+// American ("diarrhoea" -> "diarrhea"), numbers after type/stage/grade
+// written as digits ("type II", "type two" -> "type 2"), single spaces. Matchers built
 // outside this package must use it so their keys meet the stored ones.
 func Normalize(s string) string {
 	var b strings.Builder
@@ -89,9 +90,11 @@ func foldRune(r rune) rune {
 var (
 	britishStems = strings.NewReplacer(
 		"aem", "em", // anaemia, haemorrhage, leukaemia, hypoglycaemia, ischaemia
-		"oedem", "edem",
-		"oesoph", "esoph",
-		"oestr", "estr",
+		// "oe" only at the start of a word: "gastroesophageal" keeps its o.
+		" oedem", " edem",
+		" oesoph", " esoph",
+		" oestr", " estr",
+		" foet", " fet",
 		"diarrhoe", "diarrhe",
 		"dyspnoe", "dyspne",
 		"apnoe", "apne",
@@ -99,14 +102,12 @@ var (
 		"behaviour", "behavior",
 		"paed", "ped",
 		"coeliac", "celiac",
-		"foet", "fet",
 		"sulph", "sulf",
 	)
 	britishWords = map[string]string{
 		"paracetamol":    "acetaminophen",
 		"salbutamol":     "albuterol",
 		"beclometasone":  "beclomethasone",
-		"thyroxine":      "levothyroxine",
 		"frusemide":      "furosemide",
 		"lignocaine":     "lidocaine",
 		"adrenaline":     "epinephrine",
@@ -116,14 +117,29 @@ var (
 	}
 )
 
+// ordinalWords are the words after which a number may be spoken or
+// written in roman numerals: "type two diabetes", "type II", "stage III".
+var ordinalWords = map[string]bool{"type": true, "stage": true, "grade": true, "class": true, "phase": true}
+
+var spokenNumbers = map[string]string{
+	"one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+	"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5",
+}
+
 func britishToAmerican(s string) string {
-	s = britishStems.Replace(s)
+	s = britishStems.Replace(" " + s)[1:]
 	words := strings.Split(s, " ")
 	changed := false
 	for i, w := range words {
 		if to, ok := britishWords[w]; ok {
 			words[i] = to
 			changed = true
+		}
+		if i > 0 && ordinalWords[words[i-1]] {
+			if n, ok := spokenNumbers[w]; ok {
+				words[i] = n
+				changed = true
+			}
 		}
 	}
 	if !changed {

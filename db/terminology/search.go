@@ -540,7 +540,18 @@ func (s *searcher) wordRoute(q string) error {
 		covered := 0.0
 		seen := map[string]bool{}
 		penalty := 0.0
-		for _, d := range dtoks {
+		for i := 0; i < len(dtoks); i++ {
+			d := dtoks[i]
+			// A name may write as two words what was said as one:
+			// "gastro esophageal" for "gastroesophageal".
+			if i+1 < len(dtoks) {
+				if wgt, ok := qset[d+dtoks[i+1]]; ok && !seen[d+dtoks[i+1]] {
+					covered += wgt
+					seen[d+dtoks[i+1]] = true
+					i++
+					continue
+				}
+			}
 			if wgt, ok := qset[d]; ok {
 				if !seen[d] {
 					covered += wgt
@@ -684,16 +695,39 @@ func (t *DB) ResolveCondition(ctx context.Context, phrase string) (Candidate, bo
 }
 
 // pickUnspecified chooses, among the billable codes under a header, the one
-// to use when nothing more is known: the shortest "unspecified" code, else
-// the only code, else the shortest one.
+// to use when nothing more is known: of the shortest codes, the one whose
+// title says "unspecified" (not "with unspecified complications"), then
+// "without" / "uncomplicated", then one ending in 9 or 0 (ICD-10-CM's
+// places for unspecified and other), and not one that adds a "with".
 func pickUnspecified(under []Concept) (Concept, bool) {
 	if len(under) == 0 {
 		return Concept{}, false
 	}
-	for _, c := range under {
-		if strings.Contains(strings.ToLower(c.Display), "unspecified") {
-			return c, true
+	score := func(c Concept) int {
+		d := " " + strings.ToLower(c.Display)
+		s := 0
+		if strings.Contains(d, "unspecified") && !strings.Contains(d, "with unspecified") {
+			s += 3
+		}
+		if strings.Contains(d, " without ") || strings.Contains(d, "uncomplicated") {
+			s += 2
+		}
+		if strings.Contains(strings.ReplaceAll(d, "without", ""), " with ") {
+			s -= 2
+		}
+		if last := c.Code[len(c.Code)-1]; last == '9' || last == '0' {
+			s++
+		}
+		return s
+	}
+	best := under[0]
+	for _, c := range under[1:] {
+		if len(c.Code) > len(best.Code) {
+			break // under is sorted shortest first
+		}
+		if score(c) > score(best) {
+			best = c
 		}
 	}
-	return under[0], true
+	return best, true
 }
