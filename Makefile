@@ -152,7 +152,7 @@ testmodels: build
 
 .PHONY: run
 run: build
-	./$(BIN) serve
+	./$(BIN) serve $(ARGS)
 
 .PHONY: deps
 deps:
@@ -160,7 +160,19 @@ deps:
 
 .PHONY: test
 test: deps build
-	$(LOCK) $(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -timeout 40m ./...
+
+# Every fuzz target for a short run (CI); FUZZTIME=10m for a long one.
+FUZZTIME ?= 10s
+.PHONY: fuzz-ci
+fuzz-ci: native
+	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+		dir=$$(dirname $$f); \
+		for t in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]+)\(.*/\1/p' $$f); do \
+			echo "fuzz $$dir $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$dir >/dev/null; \
+		done; \
+	done
 
 .PHONY: test-race
 test-race: native
