@@ -392,3 +392,53 @@ func TestSigText(t *testing.T) {
 		t.Errorf("no sig: got %v, %v; want nil, nil", d, err)
 	}
 }
+
+// sampleResources builds one of everything the builders make, for the schema and
+// fuzz tests: each kind of medication sig, every condition assertion, family history,
+// an allergy and both kinds of session Bundle.
+func sampleResources(t testing.TB) []Resource {
+	t.Helper()
+	bc := testContext()
+	var out []Resource
+	add := func(r Resource, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	meds := []MedicationItem{
+		{ID: "m1", Name: "metformin", Code: Coding{Code: "860975"}, Dose: Dose{Value: "500", Unit: "mg"}, Route: "po", Frequency: Frequency{Code: "BID"}},
+		{ID: "m2", Name: "oxycodone", Dose: Dose{Low: "5", High: "10", Unit: "mg"}, Frequency: Frequency{Code: "q4-6h"}, AsNeededFor: "pain"},
+		{ID: "m3", Name: "amoxicillin", Dose: Dose{Value: "1", Unit: "capsule"}, Frequency: Frequency{Times: 3, Period: "1", PeriodUnit: "d"}, Duration: Amount{Value: "7", Unit: "days"}, Status: "intended"},
+		{ID: "m4", Name: "insulin glargine", Dose: Dose{Value: "10", Unit: "units"}, Route: "subq", Frequency: Frequency{Code: "HS"}},
+		{ID: "m5", Name: "albuterol", Dose: Dose{Value: "2", Unit: "puffs"}, Route: "inhaled", Frequency: Frequency{Code: "Q6H"}, AsNeeded: true},
+		{ID: "m6", Name: "ceftriaxone", Dose: Dose{Value: "1", Unit: "g"}, Route: "IV", Frequency: Frequency{Count: 1}, Status: "completed"},
+		{ID: "m7", Name: "aspirin", Frequency: Frequency{When: []string{"C", "HS"}}, Status: "not-taken"},
+		{ID: "m8", Name: "fish oil", Status: "stopped", Note: "stopped"},
+		{ID: "m9", Name: "timolol", Dose: Dose{Value: "1", Unit: "drop"}, Route: "in each eye", Frequency: Frequency{Code: "q12h"}},
+		{ID: "m10", Name: "methotrexate", Dose: Dose{Value: "15", Unit: "mg"}, Frequency: Frequency{Code: "weekly"}, Status: "on-hold"},
+	}
+	for _, m := range meds {
+		add(NewMedicationStatement(m, bc))
+	}
+	for i, a := range []string{"", AssertionPresent, AssertionNegated, AssertionPossible, AssertionHypothetical, AssertionHistorical} {
+		add(NewCondition(ConditionItem{ID: "c" + string(rune('a'+i)), Name: "hypertension", Code: Coding{Code: "I10"}, Assertion: a, Kind: "problem", Onset: "2019-05"}, bc))
+	}
+	add(NewFamilyMemberHistory(FamilyHistoryItem{ID: "f1", Relationship: "maternal grandmother", Name: "stroke"}, bc))
+	add(NewAllergyIntolerance(AllergyItem{ID: "a1", Name: "peanut", Category: "food", Type: "allergy", Reactions: []string{"anaphylaxis"}}, bc))
+	clinical := append([]Resource(nil), out...)
+	add(NewSessionBundle(Session{ID: "session-1", Recorded: testRecorded, Version: "1.0", Models: []ModelVersion{{"speech", "whisper"}}}, clinical))
+	add(NewSessionBundle(Session{ID: "session-1", Recorded: testRecorded, Patient: &Reference{Reference: "Patient/9"}}, clinical[:2]))
+	add(NewSessionBundle(Session{ID: "session-2", Recorded: testRecorded}, nil))
+	return out
+}
+
+// TestSampleResourcesValidate checks that everything the builders make validates
+// without errors or warnings.
+func TestSampleResourcesValidate(t *testing.T) {
+	t.Parallel()
+	for _, r := range sampleResources(t) {
+		assertValid(t, r)
+	}
+}

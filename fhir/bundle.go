@@ -70,7 +70,8 @@ func PlaceholderPatientReference(sessionID string) Reference {
 // patient (the given reference, or a placeholder Patient entry), a Device naming
 // medscribe and its models, and a Provenance that targets every resource and names the
 // device and the session. Resources are copied; the caller's values are not changed.
-// Resources without a subject get the session's patient.
+// Resources without a subject get the session's patient, and when Patient is given,
+// references to the session's placeholder patient are replaced by it.
 func NewSessionBundle(s Session, resources []Resource) (*Bundle, error) {
 	if s.ID == "" {
 		return nil, fmt.Errorf("session bundle: empty session id: %w", ErrInvalidSession)
@@ -78,14 +79,18 @@ func NewSessionBundle(s Session, resources []Resource) (*Bundle, error) {
 	if s.Recorded.IsZero() {
 		return nil, fmt.Errorf("session bundle %s: no recorded time: %w", s.ID, ErrInvalidSession)
 	}
+	fullURL := map[string]string{} // reference to rewrite ("Type/id") -> what it becomes
 	b := &Bundle{
 		Identifier: &Identifier{System: SessionIdentifierSystem, Value: s.ID},
 		Type:       "transaction",
 		Timestamp:  formatDateTime(s.Recorded),
 	}
-	subject := PlaceholderPatientReference(s.ID)
+	placeholder := PlaceholderPatientReference(s.ID)
+	subject := placeholder
 	if s.Patient != nil {
 		subject = *s.Patient
+		// Items built before the patient was known point at the placeholder.
+		fullURL[placeholder.Reference] = s.Patient.Reference
 	} else {
 		p := &Patient{
 			ID:   "placeholder",
@@ -99,7 +104,6 @@ func NewSessionBundle(s Session, resources []Resource) (*Bundle, error) {
 
 	// Copy the resources, then give each a fullUrl and index it by type/id.
 	copies := make([]Resource, len(resources))
-	fullURL := map[string]string{} // "Type/id" -> fullUrl
 	urls := make([]string, len(resources))
 	for i, r := range resources {
 		c, err := copyResource(r)

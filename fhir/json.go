@@ -79,13 +79,12 @@ type reader struct {
 	items  []jnode
 	arenaF []jfield
 	arenaI []jnode
-	pooled bool
 }
 
 // maxPooledArena keeps unusually large documents from pinning memory in the pool.
 const maxPooledArena = 1 << 14
 
-var readerPool = sync.Pool{New: func() any { return &reader{pooled: true} }}
+var readerPool = sync.Pool{New: func() any { return &reader{} }}
 
 // parseJSON reads one JSON value that must span all of data (surrounding whitespace
 // aside). The tree is independent of data and of any pool.
