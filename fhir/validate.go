@@ -87,6 +87,14 @@ func (v *Validator) walkTree(root *jnode) OperationOutcome {
 	w := walker{v: v, full: true, path: sc.path[:0], counts: sc.counts[:0]}
 	w.topResource(root)
 	sc.path, sc.counts = w.path[:0], w.counts[:0]
+	if len(w.issues) == 0 {
+		// Say what was checked, so that even "All OK" has a location.
+		rt := ""
+		if root.kind == nodeObject {
+			rt = str(root, "resourceType")
+		}
+		return OperationOutcome{Issue: []OperationOutcomeIssue{newIssue(SeverityInformation, IssueInformation, "All OK", strings.Clone(rt))}}
+	}
 	return outcome(w.issues)
 }
 
@@ -114,7 +122,7 @@ func newIssue(sev, code, msg, expr string) OperationOutcomeIssue {
 }
 
 // Count returns the number of issues of a severity ("error" counts fatal too).
-func (oo *OperationOutcome) Count(severity string) int {
+func (oo OperationOutcome) Count(severity string) int {
 	n := 0
 	for _, is := range oo.Issue {
 		if is.Severity == severity || (severity == SeverityError && is.Severity == SeverityFatal) {
@@ -125,7 +133,7 @@ func (oo *OperationOutcome) Count(severity string) int {
 }
 
 // HasErrors reports whether any issue is an error or fatal.
-func (oo *OperationOutcome) HasErrors() bool { return oo.Count(SeverityError) > 0 }
+func (oo OperationOutcome) HasErrors() bool { return oo.Count(SeverityError) > 0 }
 
 // walker walks a JSON tree against the type tables. With full false it only checks what
 // decoding into the Go types needs (Parse): known properties, JSON kinds, no nulls or
