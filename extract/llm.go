@@ -46,8 +46,11 @@ type LLMOptions struct {
 	MinScore float64
 	// Corrections is how many times the model may fix an item the
 	// validator rejected before its code comes from the terminology alone
-	// (default 1).
+	// (default 1; negative for none).
 	Corrections int
+	// Schema replaces the answer's JSON schema (tests force answers with
+	// it); it must keep the item fields' names.
+	Schema string
 }
 
 // LLMStats count the work of one session, for benchmarks and metrics.
@@ -95,11 +98,17 @@ func NewLLM(ctx context.Context, lm LM, g Grounder, asm *Assembler, opts *LLMOpt
 		if opts.MinScore > 0 {
 			o.MinScore = opts.MinScore
 		}
-		if opts.Corrections >= 0 {
+		if opts.Corrections > 0 {
 			o.Corrections = opts.Corrections
+		} else if opts.Corrections < 0 {
+			o.Corrections = 0
 		}
 	}
-	grammar, err := lm.Grammar(itemSchema)
+	schema := itemSchema
+	if opts != nil && opts.Schema != "" {
+		schema = opts.Schema
+	}
+	grammar, err := lm.Grammar(schema)
 	if err != nil {
 		return nil, fmt.Errorf("llm extractor: %w", err)
 	}
