@@ -23,7 +23,7 @@ const (
 	ReasonJoined          Reason = "joined"            // words the recognizer split, joined again
 	ReasonPhonetic        Reason = "phonetic"          // sounds like the name
 	ReasonEditDistance    Reason = "edit-distance"     // a spelling a few edits away
-	ReasonTrigram         Reason = "trigram"           // shares most letter triples with the name
+	ReasonTrigram         Reason = "trigram"           // part of a name, found through the trigram index
 	ReasonWords           Reason = "words"             // shares the phrase's words
 	ReasonHeader          Reason = "header->unspecified"
 )
@@ -82,6 +82,7 @@ type searcher struct {
 	ctx  context.Context
 	sys  string
 	best map[string]*Candidate
+	near map[string][]nearWord // nearWords results of this search
 }
 
 func (s *searcher) offer(c Concept, score float64, reason Reason, matched string) {
@@ -219,7 +220,9 @@ func (s *searcher) run(phrase string) error {
 			return err
 		}
 	}
-	if s.top() < 0.95 {
+	// A short phrase the name route placed well is done: its words one by
+	// one would only find the longer names that contain them.
+	if s.top() < 0.95 && !(len(Tokens(name)) <= 3 && s.top() >= 0.85) {
 		if err := s.wordRoute(q); err != nil {
 			return err
 		}
@@ -294,13 +297,56 @@ func (s *searcher) nameRoute(name string) error {
 	if err != nil {
 		return err
 	}
+	if len(words) == 0 && len(joined) >= 5 {
+		// Nothing a few edits away: maybe a name cut short ("atorva").
+		if err := s.substring(joined); err != nil {
+			return err
+		}
+	}
 	for _, w := range words {
 		score, reason := 0.62+0.28*w.sim, ReasonEditDistance
 		if w.dist > maxEdits(len(joined)) {
-			score, reason = 0.55+0.25*w.sim, ReasonTrigram
+			score, reason = 0.55+0.25*w.sim, ReasonPhonetic
 		}
 		if err := s.designations("joined", w.word, func(_, text, _ string, c Concept) {
 			s.offer(c, score, reason, text)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// substring finds vocabulary words containing w through the FTS5 trigram
+// index (a phrase of w's trigrams), and offers the names made of those
+// words, a prefix scoring higher than an inner part.
+func (s *searcher) substring(w string) error {
+	rows, err := s.t.sql.QueryContext(s.ctx, `SELECT w.word FROM term_word_tri t CROSS JOIN term_word w ON w.id = t.rowid
+		WHERE term_word_tri MATCH ? AND w.system = ? LIMIT 20`, `"`+w+`"`, s.sys)
+	if err != nil {
+		return err
+	}
+	var found []string
+	for rows.Next() {
+		var word string
+		if err := rows.Scan(&word); err != nil {
+			rows.Close()
+			return err
+		}
+		found = append(found, word)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, word := range found {
+		ratio := float64(len(w)) / float64(len(word))
+		score := 0.45 + 0.25*ratio
+		if strings.HasPrefix(word, w) {
+			score = 0.55 + 0.3*ratio
+		}
+		if err := s.designations("joined", word, func(_, text, _ string, c Concept) {
+			s.offer(c, score, ReasonTrigram, text)
 		}); err != nil {
 			return err
 		}
@@ -328,61 +374,21 @@ type nearWord struct {
 	sim  float64
 }
 
-// nearWords returns vocabulary words spelled like w: the best few by
-// shared trigrams, kept when within a few edits or when they sound alike.
+// nearWords returns vocabulary words spelled like w.
 func (s *searcher) nearWords(w string) ([]nearWord, error) {
-	if len(w) < 3 {
-		return nil, nil
+	if nw, ok := s.near[w]; ok {
+		return nw, nil
 	}
-	var terms []string
-	seen := map[string]bool{}
-	for i := 0; i+3 <= len(w); i++ {
-		tri := w[i : i+3]
-		if !seen[tri] {
-			seen[tri] = true
-			terms = append(terms, `"`+tri+`"`)
-		}
-	}
-	// The inner query must run first: joined the other way round SQLite
-	// would walk the whole vocabulary and probe the index per word.
-	rows, err := s.t.sql.QueryContext(s.ctx, `SELECT w.word, w.df, w.phon
-		FROM (SELECT rowid, rank FROM term_word_tri WHERE term_word_tri MATCH ? ORDER BY rank LIMIT 60) t
-		CROSS JOIN term_word w ON w.id = t.rowid WHERE w.system = ? ORDER BY t.rank`, strings.Join(terms, " OR "), s.sys)
+	v, err := s.t.vocabulary(s.ctx, s.sys)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	phon := PhoneticKey(w)
-	var out []nearWord
-	for rows.Next() {
-		var nw nearWord
-		var wp string
-		if err := rows.Scan(&nw.word, &nw.df, &wp); err != nil {
-			return nil, err
-		}
-		if nw.word == w {
-			continue
-		}
-		limit := maxEdits(max(len(w), len(nw.word)))
-		nw.dist = editDistance(w, nw.word, limit+1)
-		nw.sim = 1 - float64(nw.dist)/float64(max(len(w), len(nw.word)))
-		if nw.dist <= limit || (wp == phon && nw.dist <= limit+1) {
-			out = append(out, nw)
-		}
+	nw := v.near(w)
+	if s.near == nil {
+		s.near = map[string][]nearWord{}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].dist != out[j].dist {
-			return out[i].dist < out[j].dist
-		}
-		return out[i].df > out[j].df
-	})
-	if len(out) > 5 {
-		out = out[:5]
-	}
-	return out, nil
+	s.near[w] = nw
+	return nw, nil
 }
 
 // wordInfo is what the vocabulary knows of a query word.
@@ -391,52 +397,29 @@ type wordInfo struct {
 	known bool
 }
 
-// words loads the vocabulary entries of ws.
+// words looks up the vocabulary entries of ws.
 func (s *searcher) words(ws []string) (map[string]wordInfo, error) {
-	out := map[string]wordInfo{}
-	if len(ws) == 0 {
-		return out, nil
-	}
-	args := []any{s.sys}
-	ph := make([]string, 0, len(ws))
-	for _, w := range ws {
-		args = append(args, w)
-		ph = append(ph, "?")
-	}
-	rows, err := s.t.sql.QueryContext(s.ctx, `SELECT word, df FROM term_word WHERE system = ? AND word IN (`+strings.Join(ph, ",")+`)`, args...)
+	v, err := s.t.vocabulary(s.ctx, s.sys)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var w string
-		var df int
-		if err := rows.Scan(&w, &df); err != nil {
-			return nil, err
+	out := map[string]wordInfo{}
+	for _, w := range ws {
+		if i, ok := v.byWord[w]; ok {
+			out[w] = wordInfo{df: v.words[i].df, known: true}
 		}
-		out[w] = wordInfo{df: df, known: true}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // vocabularySize is the number of designations of the system, for word
-// weights; it is counted once per import generation.
+// weights.
 func (s *searcher) vocabularySize() float64 {
-	gen := s.t.gen.Load()
-	s.t.mu.Lock()
-	defer s.t.mu.Unlock()
-	if s.t.sizes == nil || s.t.sizesGen != gen {
-		s.t.sizes, s.t.sizesGen = map[string]float64{}, gen
-	}
-	if n, ok := s.t.sizes[s.sys]; ok {
-		return n
-	}
-	var n float64
-	if err := s.t.sql.QueryRowContext(s.ctx, `SELECT count(*) FROM term_designation d CROSS JOIN term_concept c ON c.id = d.concept_id WHERE c.system = ?`, s.sys).Scan(&n); err != nil || n < 1 {
+	v, err := s.t.vocabulary(s.ctx, s.sys)
+	if err != nil {
 		return 1000
 	}
-	s.t.sizes[s.sys] = n
-	return n
+	return v.designations
 }
 
 // wordRoute corrects each word of q to the vocabulary, retrieves the
@@ -552,11 +535,11 @@ func (s *searcher) wordRoute(q string) error {
 					continue
 				}
 			}
-			if wgt, ok := qset[d]; ok {
-				if !seen[d] {
-					covered += wgt
-					seen[d] = true
-				}
+			// A word the phrase has once counts once: "with esophagitis,
+			// with bleeding" adds a detail the phrase did not state.
+			if wgt, ok := qset[d]; ok && !seen[d] {
+				covered += wgt
+				seen[d] = true
 				continue
 			}
 			switch {
@@ -577,7 +560,7 @@ func (s *searcher) wordRoute(q string) error {
 // ftsIDs returns the designation ids matching an FTS5 expression, best
 // first by bm25.
 func (s *searcher) ftsIDs(expr string) ([]int64, error) {
-	rows, err := s.t.sql.QueryContext(s.ctx, `SELECT rowid FROM term_fts WHERE term_fts MATCH ? ORDER BY rank LIMIT 300`, expr)
+	rows, err := s.t.sql.QueryContext(s.ctx, `SELECT rowid FROM term_fts WHERE term_fts MATCH ? ORDER BY rank LIMIT 150`, expr)
 	if err != nil {
 		return nil, err
 	}

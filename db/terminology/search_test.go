@@ -303,6 +303,7 @@ func TestSearchReasons(t *testing.T) {
 		{RxNorm, "lisinoprill", "29046", ReasonPhonetic},
 		{RxNorm, "gapapentin", "25480", ReasonEditDistance},
 		{ICD10CM, "pain in the chest", "R07.9", ReasonSynonym},
+		{RxNorm, "atorvast", "83367", ReasonTrigram},
 	}
 	for _, tc := range tests {
 		cs, err := d.Search(ctx, tc.system, tc.phrase, nil)

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/medscribe/medscribe/db"
@@ -101,9 +100,7 @@ type DB struct {
 	// gen changes whenever an import commits, so caches keyed on it notice.
 	gen atomic.Int64
 
-	mu       sync.Mutex
-	sizes    map[string]float64 // designations per system, for word weights
-	sizesGen int64
+	vocabs vocabCache
 }
 
 // SystemName returns the short name for a short name or canonical URL.
