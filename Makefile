@@ -17,8 +17,9 @@ GO      ?= go
 ISA     ?= native
 JOBS    ?= $(shell nproc)
 ROOT    := $(abspath .)
-NATIVE  := $(ROOT)/build/native
-BIN     := bin/medscribe
+# Native objects of other ISAs build beside the default ones.
+NATIVE  := $(ROOT)/build/native$(if $(filter native,$(ISA)),,-$(ISA))
+BIN     ?= bin/medscribe
 
 WHISPER_RN_VERSION := 0.7.4
 WHISPER_RN_SHA256  := 268af5c2279fff64db016759b35386177386eca5990b71fd515e9d138dd54f1c
@@ -138,7 +139,7 @@ LDFLAGS = -X '$(PKG).ISA=$(ISA)' \
 
 .PHONY: build
 build: native
-	@mkdir -p bin
+	@mkdir -p $(dir $(BIN))
 	$(LOCK) $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/medscribe
 
 .PHONY: generate
@@ -189,6 +190,22 @@ lint: native
 .PHONY: models
 models: build
 	./$(BIN) models pull
+
+# ggml's CUDA backend as loadable libraries for serve/bench --gpu-libs (on a
+# machine with CUDA's nvcc and CMake). GGML_SRC defaults to the pinned ollama
+# module's ggml sources.
+CUDA_ARCH ?= 90-real
+GGML_SRC  ?= $(shell $(GO) list -m -f '{{.Dir}}' github.com/ollama/ollama 2>/dev/null)/ml/backend/ggml/ggml
+CUDA_OUT  := $(ROOT)/build/cuda
+.PHONY: cuda
+cuda:
+	@command -v nvcc >/dev/null || { echo "make cuda: CUDA's nvcc is not on PATH" >&2; exit 1; }
+	cmake -S extract/llama/cuda -B $(CUDA_OUT)/cmake -DGGML_SRC=$(GGML_SRC) -DCMAKE_CUDA_ARCHITECTURES=$(CUDA_ARCH) \
+		$$(command -v ninja >/dev/null && echo -G Ninja)
+	cmake --build $(CUDA_OUT)/cmake -j $(JOBS)
+	cudalib=$$(dirname $$(dirname $$(readlink -f $$(command -v nvcc))))/lib64; \
+		cp -P $$cudalib/libcudart.so* $$cudalib/libcublas.so* $$cudalib/libcublasLt.so* $(CUDA_OUT)/cmake/lib/ollama/
+	@echo "GPU backend ready: --gpu-libs $(CUDA_OUT)/cmake/lib/ollama"
 
 .PHONY: clean
 clean:

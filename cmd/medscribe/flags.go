@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,3 +91,5 @@ func cacheDir() string {
 var stdin io.Reader = os.Stdin
 
 func readerOf(context.Context) io.Reader { return stdin }
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
