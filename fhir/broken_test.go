@@ -86,6 +86,8 @@ var brokenCases = []brokenCase{
 	{"zero positiveInt", repeat(`"frequency":0,"period":1,"periodUnit":"d"`), "error", "MedicationStatement.dosage[0].timing.repeat.frequency", "positive integer"},
 	{"two choice types", medStatement(`,"medicationReference":{"reference":"Medication/x"}`), "error", "MedicationStatement.medication.ofType(Reference)", "Only one of the medication[x]"},
 	{"unknown resource type", `{"resourceType":"Condtion","id":"x"}`, "error", "Condtion", "Unknown resource type"},
+	{"empty string", condition(`,"onsetString":""`), "error", "Condition.onset.ofType(string)", "Empty string"},
+	{"empty string in a primitive array", repeat(`"when":["HS",""]`), "error", "MedicationStatement.dosage[0].timing.repeat.when[1]", "Empty string"},
 	{"null in a primitive array", repeat(`"when":["HS",null]`), "error", "MedicationStatement.dosage[0].timing.repeat.when[1]", "Null values are only allowed"},
 	// Primitive formats.
 	{"bad month", condition(`,"recordedDate":"2020-13-01"`), "error", "Condition.recordedDate", "not a valid dateTime"},

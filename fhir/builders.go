@@ -58,14 +58,14 @@ func concept(system, code, display string) *CodeableConcept {
 // itemConcept is the CodeableConcept of an item's coding and name; defaultSystem fills
 // an empty system.
 func itemConcept(kind, id string, c Coding, name, text, defaultSystem string) (*CodeableConcept, error) {
+	// Without a code, a system or display alone says nothing a Coding could carry; the
+	// display still names the concept in the text.
 	cc := &CodeableConcept{Text: firstNonEmpty(name, c.Display, text)}
 	if c.Code != "" {
 		if c.System == "" {
 			c.System = defaultSystem
 		}
 		cc.Coding = []Coding{{System: c.System, Version: c.Version, Code: c.Code, Display: c.Display}}
-	} else if c.System != "" || c.Display != "" {
-		return nil, itemErr(kind, id, "coding has a system or display but no code")
 	}
 	if cc.Text == "" && len(cc.Coding) == 0 {
 		return nil, itemErr(kind, id, "no code, name or text")

@@ -361,7 +361,7 @@ func (w *walker) checkExtensionContext(def *extensionDef, owner *typeDef, e *ele
 		allowed = append(allowed, "e:"+expr)
 	}
 	sort.Strings(allowed)
-	w.add(SeverityError, IssueBusinessRul, "The extension "+def.url+" is not allowed to be used at this point (allowed = "+
+	w.add(SeverityError, IssueBusinessRule, "The extension "+def.url+" is not allowed to be used at this point (allowed = "+
 		strings.Join(allowed, ", ")+"; this element is ["+w.elemPath+"])")
 }
 

@@ -12,8 +12,6 @@ import (
 // slower than the streaming budget allows. invariants_test.go checks that every key in
 // the tables has an implementation.
 
-const systemUCUMLiteral = SystemUCUM
-
 // has reports whether an element is present (a value or only its "_name" companion).
 func has(n *jnode, name string) bool {
 	return n.get(name) != nil || n.get("_"+name) != nil
@@ -109,20 +107,20 @@ func (w *walker) evalInvariant(key string, n *jnode) (bool, string) {
 	switch key {
 	case "age-1", "dis-1":
 		v, hasValue := number(n, "value")
-		ok := (has(n, "code") || !has(n, "value")) && (!has(n, "system") || str(n, "system") == systemUCUMLiteral)
+		ok := (has(n, "code") || !has(n, "value")) && (!has(n, "system") || str(n, "system") == SystemUCUM)
 		if key == "age-1" && hasValue && v <= 0 {
 			ok = false
 		}
 		return ok, ""
 	case "cnt-3":
-		ok := (has(n, "code") || !has(n, "value")) && (!has(n, "system") || str(n, "system") == systemUCUMLiteral) &&
+		ok := (has(n, "code") || !has(n, "value")) && (!has(n, "system") || str(n, "system") == SystemUCUM) &&
 			(!has(n, "code") || str(n, "code") == "1")
 		if v := n.get("value"); v != nil && v.kind == nodeNumber && strings.Contains(v.str, ".") {
 			ok = false
 		}
 		return ok, ""
 	case "drt-1":
-		return !has(n, "code") || (str(n, "system") == systemUCUMLiteral && has(n, "value")), ""
+		return !has(n, "code") || (str(n, "system") == SystemUCUM && has(n, "value")), ""
 	case "qty-3":
 		return !has(n, "code") || has(n, "system"), ""
 	case "sqty-1":

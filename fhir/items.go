@@ -28,7 +28,8 @@ type MedicationItem struct {
 	ID string
 	// Text is the original spoken or written mention, shown in the narrative.
 	Text string
-	// Code is the RxNorm coding; leave Code.Code empty when none was found.
+	// Code is the RxNorm coding (an empty System means RxNorm); leave Code.Code empty
+	// when none was found.
 	Code Coding
 	// Name is the medication as said ("Lipitor"); it defaults to Code.Display, then Text.
 	Name string
@@ -113,7 +114,8 @@ type ConditionItem struct {
 	ID string
 	// Text is the original mention, shown in the narrative.
 	Text string
-	// Code is the ICD-10-CM coding; leave Code.Code empty when none was found.
+	// Code is the ICD-10-CM coding (an empty System means ICD-10-CM); leave Code.Code
+	// empty when none was found.
 	Code Coding
 	// Name is the condition as said; it defaults to Code.Display, then Text.
 	Name string
@@ -141,7 +143,8 @@ type AllergyItem struct {
 	ID string
 	// Text is the original mention, shown in the narrative.
 	Text string
-	// Code codes the substance (RxNorm for drugs); leave Code.Code empty when none was found.
+	// Code codes the substance (an empty System means RxNorm); leave Code.Code empty
+	// when none was found.
 	Code Coding
 	// Name is the substance as said; it defaults to Code.Display, then Text.
 	Name string
@@ -165,7 +168,8 @@ type FamilyHistoryItem struct {
 	// Relationship is the relative as said: "mother", "father", "brother", "maternal
 	// grandmother"... Unknown words become "family member" with the word as text.
 	Relationship string
-	// Code is the condition's coding (ICD-10-CM); leave Code.Code empty when none was found.
+	// Code is the condition's coding (an empty System means ICD-10-CM); leave Code.Code
+	// empty when none was found.
 	Code Coding
 	// Name is the condition as said; it defaults to Code.Display, then Text.
 	Name string

@@ -25,6 +25,7 @@ func TestParseErrors(t *testing.T) {
 		{"null", `{"resourceType":"Condition","code":null}`, "Condition.code", "cannot be null"},
 		{"empty object", `{"resourceType":"Condition","code":{}}`, "Condition.code", "some content"},
 		{"empty array", `{"resourceType":"Condition","note":[]}`, "Condition.note", "cannot be empty"},
+		{"empty string", `{"resourceType":"Patient","name":[{"given":["","0"]}]}`, "Patient.name[0].given[0]", "Empty string"},
 		{"wrong kind", `{"resourceType":"MedicationStatement","status":1}`, "MedicationStatement.status", "must be a string"},
 		{"array for single", `{"resourceType":"MedicationStatement","status":["active"]}`, "MedicationStatement.status", "must not be an array"},
 		{"decimal as string", `{"resourceType":"MedicationStatement","dosage":[{"doseAndRate":[{"doseQuantity":{"value":"5"}}]}]}`, "MedicationStatement.dosage[0].doseAndRate[0].dose.ofType(Quantity).value", "must be a number"},

@@ -50,11 +50,9 @@ var routes = map[string]route{
 	"epidural":      {"404820008", "Epidural route", "EPI", "Infusion, epidural", "epidurally"},
 	"intraarticular": {"12130007", "Intra-articular route", "IARTINJ", "Injection, intraarticular",
 		"into the joint"},
-	"gastrostomy":  {"127490009", "Gastrostomy route", "GT", "Instillation, gastrostomy tube", "by gastrostomy tube"},
-	"nasogastric":  {"127492001", "Nasogastric route", "NGT", "Instillation, nasogastric tube", "by nasogastric tube"},
-	"chew":         {"26643006", "Oral route", "CHEW", "Chew, oral", "chewed"},
-	"nasal spray":  {"46713006", "Nasal route", "NASAL", "Topical application, nasal", "in the nose"},
-	"inhaled nose": {"46713006", "Nasal route", "NASINHL", "Inhalation, nasal", "by nasal inhalation"},
+	"gastrostomy": {"127490009", "Gastrostomy route", "GT", "Instillation, gastrostomy tube", "by gastrostomy tube"},
+	"nasogastric": {"127492001", "Nasogastric route", "NGT", "Instillation, nasogastric tube", "by nasogastric tube"},
+	"chew":        {"26643006", "Oral route", "CHEW", "Chew, oral", "chewed"},
 }
 
 // routeWords maps spoken forms to the keys of routes.

@@ -17,17 +17,17 @@ const (
 
 // Issue type codes used in OperationOutcome.issue.code (FHIR issue-type value set).
 const (
-	IssueStructure   = "structure"
-	IssueRequired    = "required"
-	IssueValue       = "value"
-	IssueInvariant   = "invariant"
-	IssueInvalid     = "invalid"
-	IssueCodeInvalid = "code-invalid"
-	IssueNotFound    = "not-found"
-	IssueNotSupport  = "not-supported"
-	IssueException   = "exception"
-	IssueInformation = "informational"
-	IssueBusinessRul = "business-rule"
+	IssueStructure    = "structure"
+	IssueRequired     = "required"
+	IssueValue        = "value"
+	IssueInvariant    = "invariant"
+	IssueInvalid      = "invalid"
+	IssueCodeInvalid  = "code-invalid"
+	IssueNotFound     = "not-found"
+	IssueNotSupported = "not-supported"
+	IssueException    = "exception"
+	IssueInformation  = "informational"
+	IssueBusinessRule = "business-rule"
 )
 
 // Validator checks resources against the R4 definitions: structure and cardinality,
@@ -223,7 +223,7 @@ func (w *walker) resource(n *jnode, contained bool) {
 	if !ok {
 		if isResourceTypeName(rt.str) {
 			if w.full {
-				w.add(SeverityInformation, IssueNotSupport, "Resource type '"+rt.str+"' is not modelled by medscribe: only its JSON syntax was checked")
+				w.add(SeverityInformation, IssueNotSupported, "Resource type '"+rt.str+"' is not modelled by medscribe: only its JSON syntax was checked")
 			}
 			return
 		}
@@ -549,6 +549,11 @@ func (w *walker) primitive(n *jnode, owner *typeDef, e *elemDef, t *typeDef) {
 		if msg := checkInteger(t.prim, n.str); msg != "" {
 			w.errorf(IssueStructure, "The value '%s' is not a valid %s: %s", n.str, t.name, msg)
 		}
+		return
+	}
+	if n.str == "" {
+		// FHIR JSON has no empty strings; an empty value is left out (in arrays: null).
+		w.errorf(IssueStructure, "Empty string values are not allowed: leave the property out instead")
 		return
 	}
 	if !w.full {
