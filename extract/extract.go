@@ -34,6 +34,9 @@ type Item struct {
 	Validation json.RawMessage `json:"validation,omitempty"`
 	Source     string          `json:"source"`
 	SegmentID  int             `json:"segment_id"`
+	// Notes say where extractors disagreed about the item (for example
+	// "assertion: rules present, model negated").
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Partial is an item still being generated: the fields known so far.
@@ -41,6 +44,21 @@ type Partial struct {
 	ItemID string            `json:"item_id"`
 	Kind   string            `json:"kind"`
 	Fields map[string]string `json:"fields"`
+}
+
+// Staged is an Extractor with a quick first pass: Quick (pure Go, a few
+// milliseconds) gives the items a session can show at once; Feed then runs
+// the slow pass on the same segment and returns what it confirms, enriches
+// or adds.
+type Staged interface {
+	Extractor
+	Quick(ctx context.Context, seg Segment) ([]Item, error)
+}
+
+// Light is implemented by extractors that run no native code, which
+// therefore need no compute lane.
+type Light interface {
+	Light() bool
 }
 
 // Extractor reads a session's transcript as it is committed. One session

@@ -104,6 +104,7 @@ type itemFinal struct {
 	Validation json.RawMessage `json:"validation,omitempty"`
 	Source     string          `json:"source"`
 	SegmentID  int             `json:"segment_id"`
+	Notes      []string        `json:"notes,omitempty"`
 }
 
 type errorEvent struct {

@@ -386,16 +386,31 @@ func (s *Session) emitTranscript(ctx context.Context, evs []TranscriptEvent, seg
 	return nil
 }
 
-// extractLoop feeds committed segments to the extractor in order.
+// extractLoop feeds committed segments in order to the extractor. A
+// staged extractor's quick pass (pure Go, milliseconds) runs first and its
+// items go out at once; the native pass runs under an extraction lane.
 func (s *Session) extractLoop(ctx context.Context, segs *queue[extract.Segment]) error {
+	staged, _ := s.extractor.(extract.Staged)
+	light, _ := s.extractor.(extract.Light)
 	for {
 		seg, ok := segs.pop(ctx)
 		if !ok {
 			return ctx.Err()
 		}
-		release, err := s.cfg.Scheduler.Acquire(ctx, sched.Extract, s.ID)
-		if err != nil {
-			return err
+		if staged != nil {
+			items, err := staged.Quick(ctx, seg)
+			if err != nil {
+				s.extractFailed(seg, err)
+			} else if err := s.emitItems(ctx, items); err != nil {
+				return err
+			}
+		}
+		release := func() {}
+		if light == nil || !light.Light() {
+			var err error
+			if release, err = s.cfg.Scheduler.Acquire(ctx, sched.Extract, s.ID); err != nil {
+				return err
+			}
 		}
 		items, err := s.extractor.Feed(ctx, seg, func(p extract.Partial) {
 			s.send(itemPartial{Type: TypeItemPartial, ItemID: p.ItemID, Kind: p.Kind, Fields: p.Fields})
@@ -405,25 +420,37 @@ func (s *Session) extractLoop(ctx context.Context, segs *queue[extract.Segment])
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			s.log.Error("extraction failed", "segment", seg.ID, "err", err)
-			s.sendError(ErrCodeExtraction, fmt.Sprintf("extraction failed for segment %d; its transcript is saved", seg.ID))
+			s.extractFailed(seg, err)
 			continue
 		}
-		for _, it := range items {
-			if err := s.store.PutItem(context.WithoutCancel(ctx), s.ID, db.Item{
-				ItemID: it.ID, Kind: it.Kind, Resource: it.Resource, Validation: it.Validation,
-				Source: it.Source, SegmentSeq: it.SegmentID,
-			}); err != nil {
-				s.sendError(ErrCodeStorage, "could not save an item")
-				return fmt.Errorf("save item: %w", err)
-			}
-			s.mu.Lock()
-			s.items[it.ID] = true
-			s.mu.Unlock()
-			s.send(itemFinal{Type: TypeItemFinal, ItemID: it.ID, Kind: it.Kind, Resource: it.Resource,
-				Validation: it.Validation, Source: it.Source, SegmentID: it.SegmentID})
+		if err := s.emitItems(ctx, items); err != nil {
+			return err
 		}
 	}
+}
+
+func (s *Session) extractFailed(seg extract.Segment, err error) {
+	s.log.Error("extraction failed", "segment", seg.ID, "err", err)
+	s.sendError(ErrCodeExtraction, fmt.Sprintf("extraction failed for segment %d; its transcript is saved", seg.ID))
+}
+
+// emitItems saves items, then sends them.
+func (s *Session) emitItems(ctx context.Context, items []extract.Item) error {
+	for _, it := range items {
+		if err := s.store.PutItem(context.WithoutCancel(ctx), s.ID, db.Item{
+			ItemID: it.ID, Kind: it.Kind, Resource: it.Resource, Validation: it.Validation,
+			Source: it.Source, SegmentSeq: it.SegmentID,
+		}); err != nil {
+			s.sendError(ErrCodeStorage, "could not save an item")
+			return fmt.Errorf("save item: %w", err)
+		}
+		s.mu.Lock()
+		s.items[it.ID] = true
+		s.mu.Unlock()
+		s.send(itemFinal{Type: TypeItemFinal, ItemID: it.ID, Kind: it.Kind, Resource: it.Resource,
+			Validation: it.Validation, Source: it.Source, SegmentID: it.SegmentID, Notes: it.Notes})
+	}
+	return nil
 }
 
 // writer alone writes to the connection, and pings while idle so that

@@ -460,3 +460,46 @@ func TestNewServerNeedsParts(t *testing.T) {
 		t.Fatal("ErrBufferFull does not wrap")
 	}
 }
+
+// stagedExtractor's quick pass finds an item at once; its slow pass
+// returns the same item enriched, with a note.
+type stagedExtractor struct{ fakeExtractor }
+
+func (stagedExtractor) Quick(ctx context.Context, seg extract.Segment) ([]extract.Item, error) {
+	res := json.RawMessage(`{"resourceType":"Condition","id":"c-1"}`)
+	return []extract.Item{{ID: "c-1", Kind: "Condition", Resource: res, Source: extract.SourceRules, SegmentID: seg.ID}}, nil
+}
+
+func (stagedExtractor) Feed(ctx context.Context, seg extract.Segment, partial func(extract.Partial)) ([]extract.Item, error) {
+	res := json.RawMessage(`{"resourceType":"Condition","id":"c-1","note":[{"text":"enriched"}]}`)
+	return []extract.Item{{ID: "c-1", Kind: "Condition", Resource: res, Source: extract.SourceModel, SegmentID: seg.ID,
+		Notes: []string{"assertion: rules present, model negated"}}}, nil
+}
+
+func TestStagedExtractor(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(cfg *Config) {
+		cfg.NewExtractor = func(string, string) (extract.Extractor, error) { return stagedExtractor{}, nil }
+	})
+	c := ts.dial(t, "")
+	write(t, c, websocket.MessageBinary, pcm16(1))
+	write(t, c, websocket.MessageText, []byte(`{"type":"stop"}`))
+	evs, _ := events(t, c)
+	var sources []string
+	for _, ev := range evs {
+		if ev["type"] == TypeItemFinal {
+			sources = append(sources, ev["source"].(string))
+			if ev["source"] == extract.SourceModel && ev["notes"] == nil {
+				t.Errorf("the slow pass's disagreement note was not sent: %v", ev)
+			}
+		}
+	}
+	if fmt.Sprint(sources) != "[rules model]" {
+		t.Fatalf("item.final sources %v, want the quick item first, then its update", sources)
+	}
+	id := evs[0]["session_id"].(string)
+	items, _ := ts.store.Items(context.Background(), id)
+	if len(items) != 1 || items[0].Version != 2 || items[0].Source != extract.SourceModel {
+		t.Fatalf("stored items %+v: want one item at version 2 from the model", items)
+	}
+}
