@@ -109,6 +109,12 @@ func (w *walker) resolveInBundle(ref string) string {
 			return found(idx)
 		}
 	}
+	typ, id, _ := splitReference(ref)
+	if idx := b.byFullURL["urn:uuid:"+id]; id != "" && len(idx) == 1 && b.entries[idx[0]].resType != typ {
+		// The id names an entry by its urn:uuid, but that entry is another type.
+		w.add(SeverityError, IssueRequired, "Matching reference for reference "+ref+" has resourceType "+b.entries[idx[0]].resType)
+		return ""
+	}
 	if idx := b.byTypeID[strings.SplitN(ref, "/_history/", 2)[0]]; len(idx) > 0 {
 		if len(idx) == 1 && base != "" && !strings.HasPrefix(base, "urn:") && b.entries[idx[0]].fullURL != "" &&
 			!strings.HasSuffix(b.entries[idx[0]].fullURL, "/"+ref) {

@@ -177,6 +177,9 @@ func (w *walker) bindingCode(code string, e *elemDef) {
 	}
 	msg := "The value provided ('" + code + "') was not found in the value set '" + vs.name + "' (" + vs.url + ")"
 	if e.strength == bindingRequired {
+		// HL7's validator first fails to find which code system the code belongs to,
+		// then reports the binding; it counts as two errors there, and here.
+		w.add(SeverityError, IssueNotFound, "The System URI could not be determined for the code '"+code+"' in the ValueSet '"+vs.url+"'")
 		w.add(SeverityError, IssueCodeInvalid, msg+", and a code is required from this value set")
 	} else {
 		w.add(SeverityWarning, IssueCodeInvalid, msg+", and a code should come from this value set unless it has no suitable code")
@@ -380,7 +383,11 @@ func (w *walker) checkProfiles(meta *jnode) {
 			continue // the base definition itself is what medscribe checks
 		}
 		im := w.pushIndex(i)
-		w.add(SeverityWarning, IssueStructure, "Profile reference '"+p.str+"' has not been checked: medscribe validates against the base FHIR R4 definitions only")
+		if v := otherFHIRVersion(p.str); v != "" {
+			w.add(SeverityInformation, IssueStructure, "Profile is for a different version of FHIR ("+v+") so has been ignored")
+		} else {
+			w.add(SeverityWarning, IssueStructure, "Profile reference '"+p.str+"' has not been checked: medscribe validates against the base FHIR R4 definitions only")
+		}
 		w.pop(im)
 	}
 }
@@ -391,4 +398,18 @@ func (w *walker) elemPathRoot() string {
 		return ""
 	}
 	return typeTable[w.res.typ].name
+}
+
+// otherFHIRVersion returns the version of a core profile URL of another FHIR release
+// (http://hl7.org/fhir/5.0/StructureDefinition/...), or "".
+func otherFHIRVersion(url string) string {
+	rest, ok := strings.CutPrefix(url, "http://hl7.org/fhir/")
+	if !ok {
+		return ""
+	}
+	v, tail, ok := strings.Cut(rest, "/")
+	if !ok || !strings.HasPrefix(tail, "StructureDefinition/") || v == "" || v[0] < '0' || v[0] > '9' || strings.HasPrefix(v, "4.0") {
+		return ""
+	}
+	return v
 }

@@ -23,12 +23,25 @@ type validatorCase struct {
 // not do; everything else that fits the selection must agree.
 var notApplicable = map[string]string{
 	"contained-resource-bad-id-ignore": "uses the Java option validateContains=IGNORE",
+	"bundle-bad-by-param":              "uses the Java option bundle-param (validate entries against a profile)",
+	"maxvalue-example":                 "its error comes from the supporting profile maxvalue-profile.json",
+	"bundle-invariant":                 "tests an invariant of the supporting profile bundle-invariant-profile.json",
 	"valueset-dependency-version-1":    "needs the code systems of test IG packages",
 	"valueset-dependency-version-2":    "needs the code systems of test IG packages",
 	"valueset-dependency-version-3":    "needs the code systems of test IG packages",
 	"valueset-dependency-version-4":    "needs the code systems of test IG packages",
 	"valueset-dependency-version-5":    "needs the code systems of test IG packages",
 	"valueset-dependency-version-6":    "needs the code systems of test IG packages",
+}
+
+// knownDifferences are the applicable cases whose counts differ from HL7's, and why.
+// Every other applicable case must give HL7's error and warning counts exactly.
+var knownDifferences = map[string]string{
+	// HL7 reports an unknown code system as a warning; the issue asks for information.
+	"allergy": "code system not found: information here, warning in HL7 (1 warning fewer)",
+	// HL7 checks ICD-10 (international) displays on tx.fhir.org; that system is not
+	// available offline, and unknown code systems are information here (7 warnings).
+	"target-ref-profile-empty": "ICD-10 display check needs tx.fhir.org (1 error fewer); code systems not found are information",
 }
 
 func loadValidatorCases(t *testing.T) (string, []validatorCase) {
@@ -65,8 +78,6 @@ func loadValidatorCases(t *testing.T) (string, []validatorCase) {
 			errors: atoi(rec[col["base_errors"]]), warnings: atoi(rec[col["base_warnings"]]), info: atoi(rec[col["base_info"]]),
 		}
 		switch {
-		case !strings.HasSuffix(c.file, ".json"):
-			c.skip = "XML instance (medscribe reads FHIR JSON only)"
 		case c.profile != "":
 			c.skip = "validates against a profile"
 		case c.external != "":
@@ -103,6 +114,13 @@ func TestValidatorCases(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
+		if strings.HasSuffix(c.file, ".xml") {
+			// medscribe reads JSON; the XML cases go through the test converter.
+			if data, err = fhirXMLToJSON(data); err != nil {
+				t.Errorf("%s: convert XML: %v", c.name, err)
+				continue
+			}
+		}
 		oo := v.ValidateJSON(data)
 		e, w := oo.Count(SeverityError), oo.Count(SeverityWarning)
 		if (e > 0) == (c.errors > 0) {
@@ -115,6 +133,9 @@ func TestValidatorCases(t *testing.T) {
 		}
 		if w == c.warnings {
 			sameWarnings++
+		}
+		if (e != c.errors || w != c.warnings) && knownDifferences[c.name] == "" {
+			t.Errorf("%s: %d errors and %d warnings, HL7 reports %d and %d", c.name, e, w, c.errors, c.warnings)
 		}
 		if e != c.errors || w != c.warnings || testing.Verbose() {
 			out, _ := json.Marshal(oo.Issue)
