@@ -89,3 +89,23 @@ func BenchmarkMarshalMedicationStatement(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateSessionBundle validates the transaction Bundle of a session with
+// the builders' sample items (16 resources plus patient, device and provenance).
+func BenchmarkValidateSessionBundle(b *testing.B) {
+	var bundle Resource
+	for _, r := range sampleResources(b) {
+		if bn, ok := r.(*Bundle); ok && len(bn.Entry) > 10 {
+			bundle = bn
+			break
+		}
+	}
+	v := &Validator{}
+	if oo := v.Validate(bundle); oo.HasErrors() {
+		b.Fatalf("benchmark input has errors: %+v", oo.Issue)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Validate(bundle)
+	}
+}
