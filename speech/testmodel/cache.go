@@ -58,7 +58,7 @@ func Generate(ctx context.Context, dir, name string) (string, error) {
 // to a temporary file in dir and renamed into place, so readers never see a
 // partial file and concurrent callers at worst both write identical bytes.
 func Ensure(ctx context.Context, dir, name string, opts *Options) (Result, error) {
-	if _, err := lookup(name); err != nil {
+	if err := known(name); err != nil {
 		return Result{}, err
 	}
 	if dir == "" {

@@ -2,7 +2,9 @@
 // real ggml .bin files with real architectures, dimensions, mel filterbank
 // and a real byte-level English vocabulary, but deterministic random weights.
 // whisper.cpp loads and runs them like released models; what they transcribe
-// is noise. The same name always yields a byte-identical file.
+// is noise. The same name always yields a byte-identical file. It also
+// generates whisper.cpp's Silero voice activity model (VADNames) in the
+// same way.
 //
 // The file layout follows whisper.cpp's loader (whisper_model_load): the
 // magic, eleven int32 hyperparameters, the mel filterbank, the vocabulary,
@@ -99,6 +101,15 @@ func lookup(name string) (Info, error) {
 	return Info{}, fmt.Errorf("unknown whisper test model %q", name)
 }
 
+// known reports whether name is a whisper or a VAD model of this package.
+func known(name string) error {
+	if _, ok := lookupVAD(name); ok {
+		return nil
+	}
+	_, err := lookup(name)
+	return err
+}
+
 // Options adjust generation. A nil *Options means the defaults.
 type Options struct {
 	// TokenizerDir is a directory laid out like ollama's
@@ -109,6 +120,17 @@ type Options struct {
 
 // Write writes the model called name to w.
 func Write(ctx context.Context, w io.Writer, name string, opts *Options) error {
+	if v, ok := lookupVAD(name); ok {
+		// A VAD model has no vocabulary: no tokenizer data is needed.
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := writeVAD(ctx, bw, v); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		return nil
+	}
 	m, err := lookup(name)
 	if err != nil {
 		return err
@@ -174,6 +196,8 @@ const (
 	initOnes            // layer-norm gains
 	initZeros           // layer-norm shifts
 	initSinusoid        // the encoder's fixed positional embedding
+	initSTFT            // Silero's fixed STFT basis (see STFTBasis)
+	initConst           // every value is the spec's std (f32 tensors only)
 )
 
 type tensorSpec struct {
@@ -292,6 +316,9 @@ func writeTensor(ctx context.Context, w io.Writer, model string, t tensorSpec, b
 		return err
 	}
 
+	if t.init == initSTFT {
+		return writeSTFT(w)
+	}
 	if t.init == initSinusoid {
 		// Whisper's encoder uses fixed sinusoids: for each position, sines
 		// of the first half of the channels then cosines, with timescales
@@ -329,6 +356,10 @@ func writeTensor(ctx context.Context, w io.Writer, model string, t tensorSpec, b
 			}
 		case initZeros:
 			clear(chunk)
+		case initConst:
+			for i := 0; i < len(chunk); i += 4 {
+				le.PutUint32(chunk[i:], math.Float32bits(t.std))
+			}
 		}
 		if _, err := w.Write(chunk); err != nil {
 			return err
