@@ -57,12 +57,32 @@ func (a *Assembler) Resource(d Description) (fhir.Resource, error) {
 	bc := a.context()
 	switch d.Kind {
 	case KindMedication:
+		if d.Medication != nil {
+			m := *d.Medication
+			m.ID = d.ID
+			return fhir.NewMedicationStatement(m, bc)
+		}
 		return fhir.NewMedicationStatement(d.medication(), bc)
 	case KindCondition:
+		if d.Condition != nil {
+			c := *d.Condition
+			c.ID = d.ID
+			return fhir.NewCondition(c, bc)
+		}
 		return fhir.NewCondition(d.condition(), bc)
 	case KindAllergy:
+		if d.Allergy != nil {
+			a := *d.Allergy
+			a.ID = d.ID
+			return fhir.NewAllergyIntolerance(a, bc)
+		}
 		return fhir.NewAllergyIntolerance(fhir.AllergyItem{ID: d.ID, Text: d.Text, Code: d.Code, Name: d.Name}, bc)
 	case KindFamily:
+		if d.Family != nil {
+			f := *d.Family
+			f.ID = d.ID
+			return fhir.NewFamilyMemberHistory(f, bc)
+		}
 		return fhir.NewFamilyMemberHistory(fhir.FamilyHistoryItem{ID: d.ID, Text: d.Text, Code: d.Code, Name: d.Name, Relationship: d.Relative}, bc)
 	}
 	return nil, fmt.Errorf("build item %s: unknown kind %q", d.ID, d.Kind)
@@ -116,6 +136,14 @@ type Description struct {
 	Status    string // medication status
 	Assertion string // condition assertion
 	Relative  string // family history
+
+	// A fully parsed item (the rules extractor's), when set, is built as
+	// it is instead of from the strings above; only its ID is taken from
+	// the description.
+	Medication *fhir.MedicationItem
+	Condition  *fhir.ConditionItem
+	Allergy    *fhir.AllergyItem
+	Family     *fhir.FamilyHistoryItem
 }
 
 var (

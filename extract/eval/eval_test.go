@@ -1,0 +1,110 @@
+package eval_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/medscribe/medscribe/extract"
+	"github.com/medscribe/medscribe/extract/eval"
+	"github.com/medscribe/medscribe/extract/internal/termtest"
+	"github.com/medscribe/medscribe/fhir"
+)
+
+func devGold(t *testing.T) (gold, rxdir string) {
+	t.Helper()
+	shared := termtest.SharedDir()
+	if shared == "" {
+		t.Skip("shared data not found (set MEDSCRIBE_SHARED): dev gold set unavailable")
+	}
+	gold = filepath.Join(shared, "eval", "dev-gold.jsonl")
+	if _, err := os.Stat(gold); err != nil {
+		t.Skipf("no dev gold set: %v", err)
+	}
+	return gold, filepath.Join(shared, "data", "rxnorm")
+}
+
+// runDev scores the rules extractor on the dev set with a lexicon.
+func runDev(t *testing.T, lex *extract.Lexicon, codes fhir.Terminology) eval.Report {
+	t.Helper()
+	gold, rxdir := devGold(t)
+	docs, err := eval.ReadGold(gold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx, err := eval.LoadRxMap(rxdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asm := &extract.Assembler{Subject: fhir.PlaceholderPatientReference("eval"),
+		Validator: extract.FHIRValidator{Validator: &fhir.Validator{Terminology: codes}}}
+	known := func(system, code string) bool {
+		_, ok, err := codes.Display(system, code)
+		return err == nil && ok
+	}
+	rep, err := eval.Run(context.Background(), docs, func(ctx context.Context, text string) ([]extract.Item, error) {
+		return extract.Text(ctx, lex, asm, text)
+	}, rx, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Gold = gold
+	return rep
+}
+
+func logReport(t *testing.T, rep eval.Report) {
+	var b bytes.Buffer
+	eval.WriteTable(&b, rep, testing.Verbose())
+	t.Log("\n" + b.String())
+	if p := os.Getenv("MEDSCRIBE_EVAL_OUT"); p != "" {
+		os.WriteFile(p, b.Bytes(), 0o644)
+	}
+}
+
+// TestDevSetFull holds the targets on the dev set with the full
+// shared terminology: medication F1 >= 0.90, condition category F1 >= 0.85,
+// no code outside the terminology, no allergy as a MedicationStatement,
+// no validation error.
+func TestDevSetFull(t *testing.T) {
+	db := termtest.Full(t)
+	rep := runDev(t, termtest.FullLexicon(t), db)
+	rep.Terminology = "full shared (ICD-10-CM FY2026 + shared RxNorm + starter)"
+	logReport(t, rep)
+	all := rep.Splits[0]
+	if f := all.Metrics.Medication.F1; f < 0.90 {
+		t.Errorf("medication F1 %.3f, want >= 0.90", f)
+	}
+	if f := all.Metrics.ConditionCategory.F1; f < 0.85 {
+		t.Errorf("condition category F1 %.3f, want >= 0.85", f)
+	}
+	if n := all.Counts.CodesNotInTerm; n != 0 {
+		t.Errorf("%d codes not in the terminology", n)
+	}
+	if n := all.Counts.AllergyAsMed; n != 0 {
+		t.Errorf("%d allergies emitted as MedicationStatements", n)
+	}
+	if n := all.Counts.ValidationErrors; n != 0 {
+		t.Errorf("%d validation errors", n)
+	}
+}
+
+// TestDevSetStarter runs the dev set with the embedded starter terminology
+// only: the same safety properties hold; accuracy is reported.
+func TestDevSetStarter(t *testing.T) {
+	db := termtest.Starter(t)
+	rep := runDev(t, termtest.StarterLexicon(t), db)
+	rep.Terminology = "embedded starter"
+	logReport(t, rep)
+	all := rep.Splits[0]
+	if n := all.Counts.CodesNotInTerm; n != 0 {
+		t.Errorf("%d codes not in the terminology", n)
+	}
+	if n := all.Counts.AllergyAsMed; n != 0 {
+		t.Errorf("%d allergies emitted as MedicationStatements", n)
+	}
+	if n := all.Counts.ValidationErrors; n != 0 {
+		t.Errorf("%d validation errors", n)
+	}
+}
