@@ -39,6 +39,9 @@ type trigger struct {
 	window int
 	// relative is the family member a family trigger names.
 	relative string
+	// causal terminators ("due to", "secondary to") end every scope but a
+	// possible one: "likely due to acid reflux" suspects the reflux.
+	causal bool
 }
 
 // triggers maps normalized trigger phrases (up to six words) to what they
@@ -63,8 +66,8 @@ var triggers = func() map[string]trigger {
 	}
 	add(catNegated, dirForward,
 		"no", "not", "denies", "denied", "deny", "denying", "without", "negative for", "neg for", "free of",
-		"absence of", "absent", "ruled out", "rules out", "rule him out", "rule her out", "ruled him out",
-		"ruled her out", "no evidence of", "no evidence", "no sign of", "no signs of", "no symptoms of",
+		"absence of", "absent", "ruled out", "ruled him out", "ruled her out", "ve", "ve for", "low suspicion for",
+		"low suspicion of", "low likelihood of", "low probability of", "no reason to suspect", "no evidence of", "no evidence", "no sign of", "no signs of", "no symptoms of",
 		"no history of", "no h o", "no hx of", "no previous", "no prior", "no known", "never had", "never",
 		"not have", "doesnt have", "does not have", "didnt have", "did not have", "hasnt had", "has not had",
 		"havent had", "have not had", "no complaint of", "no complaints of", "fails to reveal", "failed to reveal",
@@ -82,7 +85,7 @@ var triggers = func() map[string]trigger {
 		"no increased", "no increase in", "no family history of", "no fh of")
 	add(catNegated, dirBackward,
 		"was ruled out", "is ruled out", "are ruled out", "have been ruled out", "has been ruled out",
-		"been ruled out", "was negative", "is negative", "were negative", "are negative", "negative",
+		"been ruled out", "was negative", "is negative", "were negative", "are negative",
 		"unlikely", "is unlikely", "was unlikely", "not seen", "not present", "absent", "is absent", "are absent",
 		"denied", "was denied", "were denied", "free", "not identified", "not noted", "not found", "none",
 		"not appreciated", "not detected", "not really", "not at all", "not so much")
@@ -113,7 +116,8 @@ var triggers = func() map[string]trigger {
 		"can give you", "can make you", "may give you", "might give you", "encouraged", "encourage", "advised",
 		"counseled", "counseled on", "counseling", "discussed", "education on", "educated on", "evaluate",
 		"to evaluate", "work up for", "workup for", "to exclude", "exclude", "avoid", "prevent", "reduce the risk of",
-		"for prevention of", "susceptible to")
+		"for prevention of", "susceptible to", "immunization for", "immunizations for", "immunized against",
+		"vaccinated against", "vaccine for", "vaccination for", "booster for", "vaccine against")
 	add(catHistorical, dirForward,
 		"history of", "h o", "hx of", "hx", "past history of", "previous", "previously", "prior", "former",
 		"old", "remote", "status post", "s p", "in the past", "ex", "quit", "formerly", "resolved",
@@ -127,7 +131,9 @@ var triggers = func() map[string]trigger {
 		"months ago", "in remission", "long ago", "previously", "quit in", "stopped in", "remotely",
 		"when younger", "which has resolved")
 	add(catHypothetical, dirBackward, "prophylaxis", "precautions", "risk", "risk factors", "screening",
-		"prevention", "workup", "work up", "evaluation", "testing", "protocol")
+		"prevention", "workup", "work up", "evaluation", "testing", "protocol", "will help", "would help",
+		"may help", "should help", "would be beneficial", "is recommended", "was recommended", "is advised",
+		"was advised", "was discussed", "were discussed", "goal", "goals")
 	add(catPseudo, dirForward,
 		"no increase", "no suspicious change", "no significant change", "no change", "no interval change",
 		"no definite change", "no significant interval change", "not extend", "not cause", "not drain",
@@ -136,11 +142,9 @@ var triggers = func() map[string]trigger {
 		"not rule her out", "not been excluded", "not excluded", "not be excluded", "without fail",
 		"not limited to", "not just", "no matter", "negative for change", "if not", "not to mention",
 		"whether or not", "sure if", "not sure if", "history and physical", "history and exam",
-		"no one", "nothing else", "if so", "no other complaints", "no acute distress", "in no acute distress",
-		"no apparent distress", "no distress", "no new complaints", "no complaints", "no change in",
+		"no one", "nothing else", "if so", "no other complaints", "no new complaints", "no complaints",
 		"any other", "side", "none of", "not only", "not just", "as needed", "if needed", "prior to",
-		"old age", "years old", "year old", "month old", "week old", "day old", "no known drug allergy",
-		"no known allergies", "not on", "not taking", "not change", "not worse", "not better", "not improve",
+		"old age", "years old", "year old", "month old", "week old", "day old", "not on", "not taking", "not change", "not worse", "not better", "not improve",
 		"not improving", "not improved", "not helping", "not help", "not helped", "not working", "not work",
 		"not stop", "not go away", "past week", "past month", "past year", "past few", "past several",
 		"past couple", "past day", "past two", "past three", "ex wife", "ex husband", "previous visit",
@@ -150,17 +154,22 @@ var triggers = func() map[string]trigger {
 		"which", "who", "secondary to", "due to", "because", "because of", "since", "as a result of",
 		"cause of", "causes of", "etiology of", "source of", "reason for", "presents", "presented", "presenting",
 		"complains", "complained", "complaining", "reports", "reported", "reporting", "states", "stated", "says",
-		"said", "now", "still", "has had", "is having", "was having", "has been having", "admits",
+		"said", "now", "still", "has had", "has been having", "admits",
 		"endorses", "endorsed", "positive for", "notable for", "significant for", "remarkable for",
 		"consistent with", "then", "whereas", "while", "unfortunately", "otherwise", "except for",
 		"currently", "today", "presently", "recently", "started", "developed", "began", "accompanied by",
 		"associated with", "with associated", "along with", "in addition", "additionally", "also", "plus",
 		"ongoing", "got", "gets", "getting", "feels", "feeling", "noticed", "noticing", "experiencing",
-		"experienced", "suffers", "suffering", "suffered", "diagnosed with", "diagnosis of", "found to have",
-		"shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated", "there is", "there are",
+		"experienced", "suffers", "suffering", "suffered", "diagnosed with", "shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated", "there is", "there are",
 		"there was", "there were", "she has", "he has", "she had", "he had", "i have", "i had", "i get",
 		"i got", "i am", "i feel", "ive got", "ive had", "ive been", "im", "she is", "he is", "patient has",
-		"patient had", "pt has", "the patient", "patient")
+		"patient had", "pt has")
+	for _, p := range []string{"due to", "secondary to", "because of", "as a result of", "cause of", "causes of",
+		"etiology of", "source of"} {
+		t := m[normPhrase(p)]
+		t.causal = true
+		m[normPhrase(p)] = t
+	}
 	// Relatives open a family scope; the relative is what they say.
 	for _, r := range []string{"mother", "father", "brother", "sister", "sibling", "son", "daughter", "aunt",
 		"uncle", "grandmother", "grandfather", "grandparent", "cousin", "parent", "niece", "nephew",
@@ -264,6 +273,22 @@ const (
 func assess(toks []token, trig []foundTrigger, start, end int) assertion {
 	var a assertion
 	for ti, tr := range trig {
+		if tr.cat == catPseudo && tr.start < start && tr.end > start {
+			// A pseudo-trigger running into the mention ("no change" of "no
+			// change in vision") was never one: its words before the mention
+			// may be a trigger of their own.
+			var ws []string
+			for _, t := range toks[tr.start:start] {
+				if t.kind == tokWord {
+					ws = append(ws, t.norm)
+				}
+			}
+			if t, ok := triggers[strings.Join(ws, " ")]; ok && t.cat != catPseudo && t.cat != catTerminate &&
+				t.dir != dirBackward {
+				tr.trigger = t
+				tr.end = start
+			}
+		}
 		if tr.cat == catPseudo || tr.cat == catTerminate {
 			continue
 		}
@@ -276,7 +301,7 @@ func assess(toks []token, trig []foundTrigger, start, end int) assertion {
 			if tr.end < start && words(toks, tr.end, start) > forwardScope && tr.cat != catFamily {
 				continue
 			}
-			if terminated(trig, ti+1, start) {
+			if terminated(trig, ti+1, start, tr.cat) {
 				continue
 			}
 		case backward && tr.start >= end:
@@ -319,12 +344,12 @@ func assess(toks []token, trig []foundTrigger, start, end int) assertion {
 
 // terminated reports a terminator between trigger index from and token
 // start.
-func terminated(trig []foundTrigger, from, start int) bool {
+func terminated(trig []foundTrigger, from, start int, c cat) bool {
 	for _, t := range trig[from:] {
 		if t.start >= start {
 			return false
 		}
-		if t.cat == catTerminate {
+		if t.cat == catTerminate && !(c == catPossible && t.causal) {
 			return true
 		}
 	}

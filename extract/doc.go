@@ -111,7 +111,17 @@ var speakerLabels = map[string]string{
 // history is significant for ...".
 var spokenHeadingVerbs = wordSet("is", "are", "include", "includes", "including", "significant for",
 	"notable for", "remarkable for", "positive for", "reveals", "revealed", "shows", "showed", "was",
-	"consists of", "of", "as follows", "listed", "reviewed", "negative for")
+	"consists of", "as follows", "listed", "reviewed", "negative for")
+
+// writtenOnly are headings that are ordinary words in a sentence ("History
+// of tobacco use", "Course of antibiotics"): headings only when written,
+// with a colon.
+var writtenOnly = wordSet("history", "course", "data", "results", "findings", "studies", "condition", "problem",
+	"procedure", "social", "general", "exam", "examination", "management", "objective", "subjective",
+	"differential", "activity", "diet", "imaging", "laboratory", "labs", "followup", "follow up", "drugs",
+	"medicines", "habits", "indication", "indications", "consent", "complications", "anesthesia", "vitals",
+	"impressions", "instructions", "disposition", "recommendation", "recommendations", "present illness",
+	"personal history", "risk factors", "operations", "surgeries", "specimens")
 
 func (d *docState) run() { d.sentences(d.sentence) }
 
@@ -121,8 +131,12 @@ func (d *docState) sentences(fn func(from, to int)) {
 	toks := d.toks
 	i := 0
 	for i < len(toks) {
-		// Leading punctuation and list markers ("1.", "2)") start nothing.
+		// Leading punctuation and list markers ("1.", "2)") start nothing;
+		// a paragraph break ends an allergy or family history list.
 		for i < len(toks) && (toks[i].kind == tokPunct || toks[i].kind == tokBreak) {
+			if toks[i].para && (d.r.sec == secAllergies || d.r.sec == secFamily) {
+				d.r.sec = secOther
+			}
 			i++
 		}
 		if i >= len(toks) {
@@ -192,9 +206,10 @@ func (d *docState) heading(i int) int {
 	spoken := false
 	if !written && !sub && next < len(toks) {
 		// "Past medical history is significant for...", "For allergies, ..."
-		if start > i && toks[next].norm == "," {
+		if start > i && toks[next].norm == "," && !writtenOnly[strings.Join(ws[:bestEnd-start-skipped(toks, start, bestEnd)], " ")] {
 			spoken = true
-		} else if _, n, ok := phraseAt(toks, next, len(toks), map[string]bool(spokenHeadingVerbs)); ok && n > 0 && start == i {
+		} else if _, n, ok := phraseAt(toks, next, len(toks), map[string]bool(spokenHeadingVerbs)); ok && n > 0 && start == i &&
+			!writtenOnly[strings.Join(ws[:bestEnd-start-skipped(toks, start, bestEnd)], " ")] {
 			spoken = true
 		} else if next < len(toks) && toks[next].kind == tokBreak && allCaps(toks[i:bestEnd]) {
 			written = true
@@ -221,9 +236,28 @@ func (d *docState) unknownHeading(i int) int {
 		j++
 	}
 	if j > i && j < len(toks) && toks[j].norm == ":" && (j-i >= 2 || len(toks[i].norm) > 3) {
+		// A section this package does not know has begun: what was true
+		// of a list (allergies, medications, the family's diseases) is not
+		// true of it.
+		switch d.r.sec {
+		case secAllergies, secMeds, secFamily:
+			d.r.sec = secOther
+		}
 		return j + 1
 	}
 	return i
+}
+
+// skipped counts the punctuation tokens between start and end that a
+// heading's words skip ("assessment/plan").
+func skipped(toks []token, start, end int) int {
+	n := 0
+	for _, t := range toks[start:end] {
+		if t.kind == tokPunct {
+			n++
+		}
+	}
+	return n
 }
 
 func allCaps(toks []token) bool {
@@ -244,6 +278,11 @@ func (d *docState) sentenceEnd(i int) int {
 		switch t.kind {
 		case tokBreak:
 			return j
+		case tokNum:
+			// "..., 7)TURP for BPH": a list item inside a line starts anew.
+			if j > i && j+1 < len(toks) && toks[j+1].norm == ")" && (toks[j-1].norm == "," || toks[j-1].norm == ";") {
+				return j
+			}
 		case tokPunct:
 			switch t.norm {
 			case ".", "?", "!", ";", ":":

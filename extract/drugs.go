@@ -156,9 +156,9 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 				used[c.start] = true // "prn pain", "as needed for wheezing"
 			}
 		}
-		if m.concept != -1 && r.items["allergy:"+r.lex.ingredientKey(m.ingredients)] != nil {
-			// The patient is allergic to it: a later mention ("what happens
-			// when you take it?") is no medication taken.
+		if m.concept != -1 && sig.used == 0 && r.items["allergy:"+r.lex.ingredientKey(m.ingredients)] != nil {
+			// The patient is allergic to it: a later mention without a dose
+			// ("what happens when you take it?") is no medication taken.
 			continue
 		}
 		status, explicit := d.status(toks, from, m, limit, drugs, k)
@@ -254,11 +254,23 @@ func (r *Rules) recordMedication(m drugMention, name string, sig sigParts, statu
 		ingredients = lex.ingredientCodings(m.ingredients)
 		key = "med:" + lex.ingredientKey(m.ingredients)
 		coding = lex.drugCoding(m)
+		if coding.Code == "" && len(m.ingredients) > 1 {
+			// A combination with no combination concept: the clinical drug
+			// of those ingredients at the strengths said, if there is one.
+			if scd, ok := lex.comboDrug(m.ingredients, comboStrengths(sig.combo)); ok {
+				coding = lex.coding(scd)
+			}
+		}
 	}
 	it := r.items[key]
 	if it == nil {
 		it = r.newItem(key, KindMedication, segment)
 		it.med = fhir.MedicationItem{Text: name, Name: name, Code: coding, Status: status}
+		if m.concept == -1 {
+			// A class is named the same way whatever was said: "steroids",
+			// "a steroid" -> corticosteroid.
+			it.med.Name = m.class
+		}
 		it.ingredients = ingredients
 		it.explicit = explicit
 	} else if explicit || !it.explicit {
@@ -277,6 +289,18 @@ func (r *Rules) recordMedication(m drugMention, name string, sig sigParts, statu
 	}
 	it.segment = segment
 	r.lastMed = it
+}
+
+// comboStrengths reads the numbers of a combination strength ("50 mg/25
+// mg" -> 50, 25).
+func comboStrengths(combo string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(combo, func(r rune) bool { return r == '/' || r == ' ' }) {
+		if isDigits(strings.ReplaceAll(f, ".", "")) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // sigWords says a medication's route and frequency for a sig text that

@@ -9,8 +9,9 @@ import "strings"
 // (a symmetric-delete index: two words one edit apart share a deletion).
 
 // minFuzzyLen is the shortest drug name matched by sound or spelling:
-// shorter names collide with ordinary words.
-const minFuzzyLen = 6
+// shorter names collide with ordinary words and with one another
+// ("Clenil" is one letter from "Clenia").
+const minFuzzyLen = 8
 
 func (l *Lexicon) addFuzzy(toks []string, concept int32, rank uint8) {
 	joined := strings.Join(toks, "")

@@ -87,6 +87,8 @@ type Lexicon struct {
 	icd        map[string]int32 // code -> concept
 	rx         map[string]int32
 	minBySet   map[string]int32   // sorted ingredient codes -> MIN concept
+	scdBySet   map[string][]int32 // sorted ingredient codes -> clinical drugs (SCD) of several ingredients
+	redirect   map[int32]int32    // IN said by its base name -> the salt form its drugs are made of
 	phon       map[string]int32   // phonetic key -> drug concept
 	deletes    map[string][]int32 // one-deletion variants of drug names -> fuzzyNames
 	fuzzyNames []fuzzyName
@@ -197,6 +199,8 @@ func (l *Lexicon) build(ctx context.Context) error {
 	l.icd = map[string]int32{}
 	l.rx = map[string]int32{}
 	l.minBySet = map[string]int32{}
+	l.scdBySet = map[string][]int32{}
+	l.redirect = map[int32]int32{}
 	l.phon = map[string]int32{}
 	l.deletes = map[string][]int32{}
 	var names []pendingName
@@ -212,7 +216,7 @@ func (l *Lexicon) build(ctx context.Context) error {
 		case fhir.SystemRxNorm:
 			sys = sysRx
 			switch c.Kind {
-			case "IN", "PIN", "MIN", "BN":
+			case "IN", "PIN", "MIN", "BN", "SCD":
 			default:
 				return nil
 			}
@@ -285,6 +289,7 @@ func (l *Lexicon) conceptIndex(sys uint8, c TermConcept) int32 {
 func (l *Lexicon) readLinks(ctx context.Context) error {
 	type edge struct{ src, dst int32 }
 	var has, formOf []edge
+	products := map[int32]int{}
 	err := l.vocab.EachLink(ctx, func(r TermLink) error {
 		if r.System != fhir.SystemRxNorm {
 			return nil
@@ -297,6 +302,7 @@ func (l *Lexicon) readLinks(ctx context.Context) error {
 		case linkHasIngredient, linkTradenameOf:
 			if l.concepts[dst].kind == "IN" || l.concepts[dst].kind == "PIN" {
 				l.concepts[dst].products = true
+				products[dst]++
 			}
 			if src, ok := l.rx[r.Src]; ok {
 				has = append(has, edge{src, dst})
@@ -354,6 +360,22 @@ func (l *Lexicon) readLinks(ctx context.Context) error {
 			ins[src] = list
 		}
 	}
+	scds := map[int32][]int32{}
+	for _, e := range has {
+		if l.concepts[e.src].kind == "SCD" {
+			scds[e.src] = appendUnique(scds[e.src], l.concepts[e.dst].ingredients...)
+		}
+	}
+	for scd, list := range scds {
+		if len(list) > 1 {
+			key := l.ingredientKey(list)
+			l.scdBySet[key] = append(l.scdBySet[key], scd)
+		}
+	}
+	for _, list := range l.scdBySet {
+		sort.Slice(list, func(i, j int) bool { return l.concepts[list[i]].code < l.concepts[list[j]].code })
+	}
+	l.findRedirects(products)
 	for src, list := range ins {
 		sort.Slice(list, func(i, j int) bool { return l.concepts[list[i]].code < l.concepts[list[j]].code })
 		l.concepts[src].ingredients = list
@@ -365,6 +387,62 @@ func (l *Lexicon) readLinks(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// saltSuffixes are the salt words of ingredients named "<base> <salt>".
+var saltSuffixes = []string{"carbonate", "citrate", "chloride", "sulfate", "oxide", "hydrochloride", "acetate",
+	"phosphate", "gluconate", "bicarbonate", "succinate", "tartrate", "maleate", "sodium", "potassium", "calcium",
+	"magnesium", "bromide", "fumarate", "mesylate", "besylate", "lactate", "hydroxide"}
+
+// findRedirects points an ingredient said by its base name ("lithium") at
+// the salt its drugs are made of ("lithium carbonate") when that salt is
+// an ingredient of its own with several times the drugs.
+func (l *Lexicon) findRedirects(products map[int32]int) {
+	byName := map[string]int32{}
+	for i, c := range l.concepts {
+		if c.system == sysRx && c.kind == "IN" {
+			byName[strings.ToLower(c.display)] = int32(i)
+		}
+	}
+	for i, c := range l.concepts {
+		if c.system != sysRx || c.kind != "IN" || strings.Contains(c.display, " ") {
+			continue
+		}
+		best, bestN := int32(-1), 3*max(1, products[int32(i)])
+		for _, salt := range saltSuffixes {
+			if t, ok := byName[strings.ToLower(c.display)+" "+salt]; ok && products[t] >= bestN {
+				best, bestN = t, products[t]
+			}
+		}
+		if best >= 0 {
+			l.redirect[int32(i)] = best
+		}
+	}
+}
+
+// comboDrug returns the clinical drug (SCD) of exactly these ingredients
+// whose name carries the strengths said, in order ("50/25 mg").
+func (l *Lexicon) comboDrug(ins []int32, strengths []string) (int32, bool) {
+	if len(strengths) == 0 {
+		return -1, false
+	}
+	for _, scd := range l.scdBySet[l.ingredientKey(ins)] {
+		name := " " + l.concepts[scd].display + " "
+		at := 0
+		ok := true
+		for _, s := range strengths {
+			i := strings.Index(name[at:], " "+s+" MG")
+			if i < 0 {
+				ok = false
+				break
+			}
+			at += i + len(s) + 1
+		}
+		if ok {
+			return scd, true
+		}
+	}
+	return -1, false
 }
 
 func appendUnique(list []int32, vs ...int32) []int32 {
@@ -529,10 +607,15 @@ func (l *Lexicon) addName(n pendingName) {
 		}
 		return
 	}
-	if len(c.ingredients) == 0 {
+	if len(c.ingredients) == 0 || c.kind == "SCD" {
 		// A brand or combination whose ingredients are not loaded cannot
-		// be identified or grounded.
+		// be identified or grounded; clinical drugs are found through their
+		// ingredients, not their long names.
 		return
+	}
+	if t, ok := l.redirect[n.concept]; ok && n.kind == NamePreferred {
+		n.concept = t
+		c = &l.concepts[t]
 	}
 	var rank uint8
 	switch {

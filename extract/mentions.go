@@ -237,13 +237,21 @@ var fillerWords = wordSet("the", "a", "an", "and", "or", "of", "to", "in", "on",
 // medication is being talked about.
 var drugClasses = func() map[string]string {
 	m := map[string]string{}
+	canonical := map[string]string{"steroid": "corticosteroid", "oral steroid": "oral corticosteroid",
+		"thyroid supplement": "thyroid hormone", "thyroid supplementation": "thyroid hormone",
+		"thyroid replacement": "thyroid hormone", "multi vitamin": "multivitamin", "multiple vitamin": "multivitamin",
+		"water pill": "diuretic", "blood thinner": "anticoagulant", "painkiller": "analgesic",
+		"pain killer": "analgesic", "pain medication": "analgesic", "pain medicine": "analgesic",
+		"inhaled steroid": "inhaled corticosteroid", "steroid inhaler": "inhaled corticosteroid",
+		"insulin supplementation": "insulin", "potassium supplementation": "potassium supplement",
+		"iron supplementation": "iron supplement", "calcium supplementation": "calcium supplement"}
 	for _, c := range []string{"antibiotic", "steroid", "corticosteroid", "oral steroid", "oral corticosteroid",
 		"antihistamine", "multivitamin", "multi vitamin", "multiple vitamin", "vitamin", "vitamin d",
 		"potassium supplement", "potassium supplementation", "thyroid supplement", "thyroid supplementation",
 		"thyroid replacement", "thyroid hormone", "iron supplement", "iron supplementation", "calcium supplement",
 		"calcium supplementation", "insulin", "insulin supplementation", "diuretic", "water pill", "beta blocker",
 		"statin", "nsaid", "painkiller", "pain killer", "pain medication", "pain medicine", "blood thinner",
-		"anticoagulant", "anticoagulation", "stool softener", "laxative", "antacid", "antidepressant",
+		"anticoagulant", "stool softener", "laxative", "antacid", "antidepressant",
 		"birth control pill", "oral contraceptive", "contraceptive pill", "inhaled steroid", "steroid inhaler",
 		"nebulizer treatment", "breathing treatment", "chemotherapy", "hormone replacement therapy",
 		"sleeping pill", "sleeping tablet", "antiemetic", "antiviral", "antifungal", "probiotic",
@@ -251,8 +259,8 @@ var drugClasses = func() map[string]string {
 		"vitamin b complex", "ace inhibitor", "calcium channel blocker", "proton pump inhibitor", "ppi",
 		"immunosuppressant", "antipsychotic", "anticonvulsant", "antiepileptic", "benzodiazepine", "opioid",
 		"narcotic", "muscle relaxant", "eye drop", "ear drop", "nasal spray", "cough syrup", "cough medicine",
-		"decongestant", "antiseptic", "iv fluid", "fluid", "electrolyte replacement"} {
-		m[normPhrase(c)] = c
+		"decongestant", "antiseptic", "iv fluid", "electrolyte replacement"} {
+		m[normPhrase(c)] = firstNonEmpty(canonical[c], c)
 	}
 	return m
 }()
@@ -275,7 +283,7 @@ func (d *docState) drugClasses(toks []token, from, to int, drugs []drugMention, 
 		if blocked || !d.medCue(toks, from, i, i+n) {
 			continue
 		}
-		if name == "fluid" || name == "supplement" || name == "vitamin" {
+		if name == "supplement" || name == "vitamin" {
 			// Too vague alone: only with a drug verb right before it.
 			if !d.verbBefore(toks, from, i, 2) {
 				continue
@@ -397,7 +405,7 @@ func (d *docState) conditions(toks []token, from, to int, conds []condMention, t
 		if skip[m.start] || r.sec == secAllergies {
 			continue
 		}
-		if notACondition(toks, m.start, m.end) {
+		if d.notACondition(toks, m.start, m.end, m.concept) {
 			continue
 		}
 		m.a = assess(toks, trig, m.start, m.end)
@@ -435,9 +443,10 @@ var procedureWords = wordSet("surgery", "surgeries", "repair", "removal", "extra
 	"foundation", "association", "society", "awareness", "program", "programme", "diet", "meds", "drug", "drugs")
 
 // notACondition reports a condition name used as something else: followed
-// by a procedure word, or by a number (a measurement: "temperature 98.6",
-// "weight of 198").
-func notACondition(toks []token, start, end int) bool {
+// by a procedure word (but a tumor resected is still a tumor), or by a
+// number (a measurement: "temperature 98.6", "weight of 198"; not an age:
+// "obese 54-year-old").
+func (d *docState) notACondition(toks []token, start, end int, concept int32) bool {
 	j := end
 	for j < len(toks) && toks[j].kind == tokPunct && toks[j].norm == "-" {
 		j++
@@ -447,12 +456,22 @@ func notACondition(toks []token, start, end int) bool {
 	}
 	t := toks[j]
 	if t.kind == tokWord && procedureWords[t.norm] {
-		return true
+		code := d.r.lex.concepts[concept].code
+		neoplasm := code[0] == 'C' || code[0] == 'D' && code[1] <= '4'
+		return !neoplasm
 	}
-	if t.kind == tokNum {
-		return true
+	num := j
+	if t.norm == ":" || t.is("of", "is", "was") {
+		num = j + 1
 	}
-	if j+1 < len(toks) && toks[j+1].kind == tokNum && (t.norm == ":" || t.is("of", "is", "was", "at")) {
+	if num < len(toks) && toks[num].kind == tokNum {
+		k := num + 1
+		for k < len(toks) && toks[k].kind == tokPunct && toks[k].norm == "-" {
+			k++
+		}
+		if k < len(toks) && toks[k].is("year", "yr", "yo", "month", "week", "day") {
+			return false
+		}
 		return true
 	}
 	return false
@@ -628,6 +647,11 @@ func (r *Rules) recordCondition(m condMention) {
 		}
 		a.family = true
 	}
+	if a.hypothetical {
+		// "If you develop chest pain...", side effects to watch for, a test
+		// to look for something: nothing the patient has. Not recorded.
+		return
+	}
 	code := lex.concepts[concept].code
 	assertionName := fhir.AssertionPresent
 	switch {
@@ -719,7 +743,7 @@ var chronicCategories = map[string]bool{}
 func init() {
 	for _, c := range strings.Fields(`E08 E09 E10 E11 E13 I10 I11 I12 I13 I15 I25 I27 I42 I48 I50 I73 J44 J45 J47
 		E78 E03 E05 E06 E66 K21 K50 K51 K58 N18 M05 M06 M15 M16 M17 M18 M19 M10 M81 F20 F25 F31 F32 F33 F41 F42
-		F43 F90 F84 F10 F11 F17 G20 G30 G35 G40 G43 G47 G89 N40 D50 D64 D69 D47 J30 L20 L30 L40 B20 H40 H26 H35
+		F43 F90 F84 F10 F11 G20 G30 G35 G40 G43 G47 G89 N40 D50 D64 D69 D47 J30 L20 L30 L40 B20 H40 H26 H35
 		E27 E28 E21 E22 E23 E87 N39 R32 Z94 Z95 I34 I35 I08 I47 I49 I51 G62 G63 E11 K70 K74 K76 B18 I70 I71 Q21`) {
 		chronicCategories[c] = true
 	}

@@ -50,7 +50,8 @@ var sectionHeadings = func() map[string]section {
 		"presenting complaint", "reason for admission", "reason for evaluation", "chief complaints")
 	add(secHPI, "history of present illness", "hpi", "present illness", "history of the present illness",
 		"subjective", "interval history", "history", "clinical history", "brief history", "history of presenting complaint",
-		"history of presenting illness", "presenting illness", "history of the presenting illness")
+		"history of presenting illness", "presenting illness", "history of the presenting illness",
+		"history of present complaint", "history of the present complaint", "history of presenting problem")
 	add(secPMH, "past medical history", "pmh", "medical history", "past history", "past medical and surgical history",
 		"problem list", "active problems", "medical problems", "past psychiatric history", "psychiatric history",
 		"past medical hx", "pmhx", "significant past medical history", "past illnesses", "previous medical history",

@@ -278,6 +278,8 @@ var (
 		"thyroxine": "levothyroxine", "frusemide": "furosemide", "lignocaine": "lidocaine",
 		"adrenaline": "epinephrine", "noradrenaline": "norepinephrine", "glibenclamide": "glyburide",
 		"bendrofluazide": "bendroflumethiazide", "mum": "mother", "mom": "mother", "dad": "father",
+		// Clinical shorthand for words that names spell out.
+		"wt": "weight", "abd": "abdominal", "hx": "history", "sx": "symptom", "bilat": "bilateral", "fx": "fracture",
 	}
 )
 

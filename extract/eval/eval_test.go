@@ -108,3 +108,34 @@ func TestDevSetStarter(t *testing.T) {
 		t.Errorf("%d validation errors", n)
 	}
 }
+
+// TestNegEx holds negation accuracy >= 0.93 on the NegEx annotated
+// sentences (2,376 conditions from 120 reports).
+func TestNegEx(t *testing.T) {
+	shared := termtest.SharedDir()
+	if shared == "" {
+		t.Skip("shared data not found (set MEDSCRIBE_SHARED): NegEx sentences unavailable")
+	}
+	path := filepath.Join(shared, "data", "negation", eval.NegExFile)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no NegEx test set: %v", err)
+	}
+	res, err := eval.RunNegation(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("all: %+v", res.All)
+	t.Logf("<=300 chars: %+v", res.Short)
+	t.Logf("unlocated: %d", res.Unlocated)
+	if testing.Verbose() {
+		for _, e := range res.Errors {
+			t.Log(e)
+		}
+	}
+	if res.All.Sentences != 2376 {
+		t.Errorf("read %d sentences, want 2376", res.All.Sentences)
+	}
+	if res.All.Accuracy < 0.93 {
+		t.Errorf("negation accuracy %.4f, want >= 0.93", res.All.Accuracy)
+	}
+}

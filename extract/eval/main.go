@@ -186,6 +186,7 @@ func WriteTable(w io.Writer, rep Report, docs bool) {
 	row("medication, RxCUI only", func(s Split) string { return p(s.Metrics.MedicationRxCUI) })
 	row("allergies as MedicationStatement", func(s Split) string { return frac(s.Counts.AllergyAsMed, s.Counts.AllergyGold) })
 	row("allergies as AllergyIntolerance", func(s Split) string { return frac(s.Counts.AllergyFound, s.Counts.AllergyGold) })
+	row("AllergyIntolerance not in gold", func(s Split) string { return fmt.Sprint(s.Counts.AllergyFP) })
 	row("status errors (not-taken as active)", func(s Split) string { return fmt.Sprint(s.Counts.StatusErrors) })
 	row("status agrees (matched)", func(s Split) string { return frac(s.Counts.StatusMatched, s.Counts.MedTP) })
 	row("dose agrees", func(s Split) string { return frac(s.Counts.DoseMatched, s.Counts.DoseGold) })

@@ -242,11 +242,39 @@ func NormalizeDrugName(s string) string {
 	return strings.Join(out, " ")
 }
 
+// IngredientByName returns the ingredient (IN, else PIN) with this
+// normalized name.
+func (m *RxMap) IngredientByName(name string) (string, bool) {
+	in, ok := m.byName[name]
+	if !ok {
+		return "", false
+	}
+	return m.level(in), true
+}
+
+// represented reports whether a normalized name is one of the ingredients
+// already found, or the base of one ("lithium" of lithium carbonate).
+func (m *RxMap) represented(name string, ins []string) bool {
+	for _, in := range ins {
+		n := NormalizeDrugName(m.concepts[in].name)
+		if n == name || strings.HasPrefix(n, name+" ") || strings.HasPrefix(name, n+" ") {
+			return true
+		}
+	}
+	return false
+}
+
 // NameParts splits a normalized name of a combination on "/" and " and ".
+// A part's strength and form ("atenolol 50 MG" of a clinical drug's
+// name) are dropped: the name ends at its first number.
 func NameParts(s string) []string {
 	var out []string
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '/' }) {
-		if p := NormalizeDrugName(part); p != "" {
+		p := NormalizeDrugName(part)
+		if i := strings.IndexAny(p, "0123456789"); i >= 0 {
+			p = strings.TrimSpace(p[:i])
+		}
+		if p != "" {
 			out = append(out, p)
 		}
 	}

@@ -35,6 +35,7 @@ type Counts struct {
 	AllergyGold   int `json:"allergy_gold"`   // gold items with is_allergy
 	AllergyAsMed  int `json:"allergy_as_med"` // MedicationStatements matching a gold allergy
 	AllergyFound  int `json:"allergy_found"`  // gold allergies matched by an AllergyIntolerance
+	AllergyFP     int `json:"allergy_fp"`     // AllergyIntolerances matching no gold allergy
 	StatusErrors  int `json:"status_errors"`  // not-taken gold emitted as active or intended
 	StatusMatched int `json:"status_matched"` // matched items whose status group agrees
 	DoseGold      int `json:"dose_gold"`
@@ -89,6 +90,7 @@ func (c *Counts) Add(o Counts) {
 	c.AllergyGold += o.AllergyGold
 	c.AllergyAsMed += o.AllergyAsMed
 	c.AllergyFound += o.AllergyFound
+	c.AllergyFP += o.AllergyFP
 	c.StatusErrors += o.StatusErrors
 	c.StatusMatched += o.StatusMatched
 	c.DoseGold += o.DoseGold
@@ -304,13 +306,26 @@ func newSysMed(c *concept, rx *RxMap) sysMed {
 			m.ins = appendNew(m.ins, cd.Code)
 		}
 	}
-	sort.Strings(m.ins)
 	for _, t := range texts {
 		for _, p := range NameParts(t) {
 			m.names = appendNew(m.names, p)
 		}
 	}
 	sort.Strings(m.names)
+	if rx != nil {
+		// The shared links table lacks the ingredients starting with "A":
+		// a combination drug's code may map to only some of its
+		// ingredients. Names said in the text fill in ingredients the codes
+		// leave out ("atenolol/chlorthalidone" coded as its clinical drug).
+		for _, p := range m.names {
+			if !rx.represented(p, m.ins) {
+				if in, ok := rx.IngredientByName(p); ok {
+					m.ins = appendNew(m.ins, in)
+				}
+			}
+		}
+	}
+	sort.Strings(m.ins)
 	m.text = NormalizeDrugName(strings.Join(texts, " "))
 	return m
 }
@@ -519,14 +534,20 @@ func scoreMedications(res *DocResult, doc Doc, all []resource, rx *RxMap) {
 			c.MedLenientFP++
 		}
 	}
-	// Allergy recall.
+	// Allergy recall, and allergies the gold does not have.
 	found := map[int]bool{}
 	for _, a := range allergies {
+		hit := false
 		for gi, g := range doc.Medications {
 			if g.IsAllergy && !found[gi] && medMatch(a, g, false) {
 				found[gi] = true
+				hit = true
 				break
 			}
+		}
+		if !hit {
+			c.AllergyFP++
+			res.FalsePositives = append(res.FalsePositives, fmt.Sprintf("allergy %q (%s): no gold allergy", a.label, strings.Join(a.ins, "+")))
 		}
 	}
 	c.AllergyFound += len(found)
