@@ -94,7 +94,7 @@ var triggers = func() map[string]trigger {
 		"suspicion of", "suspicion for", "concern for", "concerning for", "concerned about", "question of",
 		"questionable", "rule out", "r o", "ro", "to rule out", "differential", "differential diagnosis",
 		"ddx", "may have", "might have", "could have", "could be", "may be", "might be", "presumed", "presumptive",
-		"consider", "considering", "cannot exclude", "cannot rule out", "can not rule out", "worrisome for",
+		"consider", "considering", "is likely", "most likely", "more likely", "is probably", "cannot exclude", "cannot rule out", "can not rule out", "worrisome for",
 		"would consider", "borderline", "equivocal", "evaluate for", "evaluation for", "assess for",
 		"worried about", "sounds like", "think you have", "thinking about", "i think it", "perhaps", "maybe",
 		"query", "impression of", "compatible with", "might just be", "could just be", "in keeping with")
@@ -188,6 +188,12 @@ var triggers = func() map[string]trigger {
 		"family history of premature", "family member with", "relatives with", "family"} {
 		m[normPhrase(p)] = trigger{cat: catFamily, dir: dirForward}
 	}
+	for _, r := range []string{"mother", "father", "brother", "sister", "son", "daughter", "aunt", "uncle",
+		"grandmother", "grandfather", "cousin", "parent", "sibling", "brothers", "sisters", "mum", "dad"} {
+		for _, det := range []string{"in", "in his", "in her", "in the", "in my", "in a", "in their", "in both"} {
+			m[normPhrase(det+" "+r)] = trigger{cat: catFamily, dir: dirBackward, relative: normPhrase(r)}
+		}
+	}
 	for _, p := range []string{"runs in the family", "in the family", "in her family", "in his family", "in my family",
 		"in the mother", "in the father", "on his mother's side", "on her mother's side", "on his father's side",
 		"on her father's side", "on mother's side", "on father's side", "on the maternal side",
@@ -273,7 +279,7 @@ const (
 func assess(toks []token, trig []foundTrigger, start, end int) assertion {
 	var a assertion
 	for ti, tr := range trig {
-		if tr.cat == catPseudo && tr.start < start && tr.end > start {
+		if tr.cat == catPseudo && tr.start < start && tr.end > start && end > tr.end {
 			// A pseudo-trigger running into the mention ("no change" of "no
 			// change in vision") was never one: its words before the mention
 			// may be a trigger of their own.
@@ -295,7 +301,7 @@ func assess(toks []token, trig []foundTrigger, start, end int) assertion {
 		forward := tr.dir == dirForward || tr.dir == dirBoth
 		backward := tr.dir == dirBackward || tr.dir == dirBoth
 		switch {
-		case forward && tr.start < start && tr.end <= end:
+		case forward && tr.start <= start && tr.end <= end && !(tr.start == start && tr.end == end):
 			// A trigger may run into the mention's words: "no history of
 			// pneumonia" where "history of pneumonia" is a name.
 			if tr.end < start && words(toks, tr.end, start) > forwardScope && tr.cat != catFamily {
@@ -414,6 +420,9 @@ func Assess(text string, start, end int) Assertion {
 		}
 		trig := findTriggers(toks[:to], from, to)
 		a = assess(toks[:to], trig, ms, me)
+		if to < len(toks) && toks[to].norm == "?" {
+			a.possible = true // a question asserts nothing
+		}
 		if a.family && a.relative != "" && !relativeSpeaks(toks[:to], trig, from, ms, catFamily) {
 			a.family, a.relative = false, ""
 		}

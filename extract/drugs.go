@@ -210,7 +210,7 @@ func (d *docState) status(toks []token, from int, m drugMention, limit int, drug
 	}
 	best, bestAt := "", -1
 	seen := 0
-	for i := m.start - 1; i >= from && seen < 12; i-- {
+	for i := m.start - 1; i >= from && seen < 12 && bestAt < 0; i-- {
 		t := toks[i]
 		if t.kind == tokWord {
 			seen++
@@ -218,19 +218,17 @@ func (d *docState) status(toks []token, from int, m drugMention, limit int, drug
 		if t.kind == tokPunct && (t.norm == ";" || t.norm == ":") {
 			break
 		}
-		for n := 1; n <= 5 && i-n+1 >= from; n++ {
-			st, ln, ok := phraseAt(toks, i-n+1, m.start, forwardStatus)
-			if !ok || ln != n {
+		// The nearest cue wins; of the cues ending at one word, the
+		// longest ("not taking" over "taking").
+		for n := 5; n >= 1; n-- {
+			if i-n+1 < from {
 				continue
 			}
-			if words(toks, i+1, m.start) > st.near {
+			st, ln, ok := phraseAt(toks, i-n+1, i+1, forwardStatus)
+			if !ok || ln != n || words(toks, i+1, m.start) > st.near {
 				continue
 			}
-			if i-n+1 > bestAt {
-				best, bestAt = st.status, i-n+1
-			}
-		}
-		if bestAt >= 0 {
+			best, bestAt = st.status, i-n+1
 			break
 		}
 	}

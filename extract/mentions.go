@@ -750,6 +750,9 @@ func init() {
 }
 
 func chronic(code string) bool {
+	if strings.HasPrefix(code, "I25.2") {
+		return false // old myocardial infarction: a past event
+	}
 	return len(code) >= 3 && chronicCategories[code[:3]]
 }
 

@@ -144,7 +144,7 @@ var prnPhrases = map[string]bool{
 // sigFillers may sit between the parts of a sig.
 var sigFillers = map[string]bool{
 	"take": true, "takes": true, "taking": true, "and": true, "then": true, "of": true, "for": false, "by": false,
-	"to": false, "with": false, "a": false, "an": false, "the": false, "x": false, "at": false, "in": false,
+	"to": true, "with": false, "a": false, "an": false, "the": false, "x": false, "at": false, "in": false,
 	"dose": false, "given": true, "give": true, "use": true, "using": true, "inhale": true, "apply": true,
 	"instill": true, "each": false, "total": true, "once": false, "up": false, "approximately": true,
 	"about": true, "around": true, "usually": true, "regularly": true, "also": true, "orally": false,
@@ -357,6 +357,8 @@ func durationUnit(w string) (string, bool) {
 		return "months", true
 	case "hour", "hr", "h":
 		return "hours", true
+	case "minute", "min":
+		return "minutes", true
 	case "year", "yr":
 		return "years", true
 	}
@@ -491,6 +493,9 @@ func (s *sigParts) readDose(toks []token, i, to int) int {
 	} else if j+1 < to && toks[j].norm == "/" && toks[j+1].kind == tokNum {
 		// "250/50": a combination strength.
 		hi, j, combo = toks[j+1].norm, j+2, true
+	}
+	if lo == "0.5" && j < to && toks[j].is("a", "an") {
+		j++ // "half a tablet"
 	}
 	unit, un, ok := phraseAt(toks, j, to, doseUnits)
 	if !ok {

@@ -44,9 +44,18 @@ func runDev(t *testing.T, lex *extract.Lexicon, codes fhir.Terminology) eval.Rep
 		_, ok, err := codes.Display(system, code)
 		return err == nil && ok
 	}
+	schemaErrors := 0
 	rep, err := eval.Run(context.Background(), docs, func(ctx context.Context, text string) ([]extract.Item, error) {
-		return extract.Text(ctx, lex, asm, text)
+		items, err := extract.Text(ctx, lex, asm, text)
+		for _, it := range items {
+			if err := termtest.SchemaValidate(t, it.Resource); err != nil {
+				schemaErrors++
+				t.Errorf("%s fails the R4 JSON schema: %v", it.ID, err)
+			}
+		}
+		return items, err
 	}, rx, known)
+	t.Logf("R4 JSON schema: %d errors", schemaErrors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +63,16 @@ func runDev(t *testing.T, lex *extract.Lexicon, codes fhir.Terminology) eval.Rep
 	return rep
 }
 
-func logReport(t *testing.T, rep eval.Report) {
+// logReport logs the report table; with MEDSCRIBE_EVAL_OUT set it also
+// writes it to $MEDSCRIBE_EVAL_OUT-<name>.txt.
+func logReport(t *testing.T, rep eval.Report, name string) {
 	var b bytes.Buffer
 	eval.WriteTable(&b, rep, testing.Verbose())
 	t.Log("\n" + b.String())
 	if p := os.Getenv("MEDSCRIBE_EVAL_OUT"); p != "" {
-		os.WriteFile(p, b.Bytes(), 0o644)
+		if err := os.WriteFile(p+"-"+name+".txt", b.Bytes(), 0o644); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -71,7 +84,7 @@ func TestDevSetFull(t *testing.T) {
 	db := termtest.Full(t)
 	rep := runDev(t, termtest.FullLexicon(t), db)
 	rep.Terminology = "full shared (ICD-10-CM FY2026 + shared RxNorm + starter)"
-	logReport(t, rep)
+	logReport(t, rep, "full")
 	all := rep.Splits[0]
 	if f := all.Metrics.Medication.F1; f < 0.90 {
 		t.Errorf("medication F1 %.3f, want >= 0.90", f)
@@ -96,7 +109,7 @@ func TestDevSetStarter(t *testing.T) {
 	db := termtest.Starter(t)
 	rep := runDev(t, termtest.StarterLexicon(t), db)
 	rep.Terminology = "embedded starter"
-	logReport(t, rep)
+	logReport(t, rep, "starter")
 	all := rep.Splits[0]
 	if n := all.Counts.CodesNotInTerm; n != 0 {
 		t.Errorf("%d codes not in the terminology", n)

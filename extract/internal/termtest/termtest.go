@@ -5,6 +5,8 @@
 package termtest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +17,8 @@ import (
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/medscribe/medscribe/db/terminology"
 	"github.com/medscribe/medscribe/extract"
@@ -256,4 +260,70 @@ func lex(tb testing.TB, name string, db *terminology.DB) *extract.Lexicon {
 		tb.Fatalf("build %s lexicon: %v", name, err)
 	}
 	return l
+}
+
+var (
+	schemaOnce sync.Once
+	schemaC    *jsonschema.Compiler
+	schemaErr  error
+	schemas    = map[string]*jsonschema.Schema{}
+)
+
+const schemaID = "http://hl7.org/fhir/json-schema/4.0"
+
+// SchemaValidate checks FHIR JSON against the official R4 JSON schema
+// (shared/data/fhir-r4/fhir.schema.json.gz, the definition of its
+// resourceType); it skips tb when the schema is absent.
+func SchemaValidate(tb testing.TB, data []byte) error {
+	tb.Helper()
+	shared := SharedDir()
+	if shared == "" {
+		tb.Skip("shared data not found: FHIR JSON schema unavailable")
+	}
+	schemaOnce.Do(func() {
+		f, err := os.Open(filepath.Join(shared, "data", "fhir-r4", "fhir.schema.json.gz"))
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		doc, err := jsonschema.UnmarshalJSON(zr)
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft6)
+		if err := c.AddResource(schemaID, doc); err != nil {
+			schemaErr = err
+			return
+		}
+		schemaC = c
+	})
+	if schemaErr != nil {
+		tb.Fatalf("load FHIR JSON schema: %v", schemaErr)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	m, _ := inst.(map[string]any)
+	rt, _ := m["resourceType"].(string)
+	lexMu.Lock()
+	s, ok := schemas[rt]
+	if !ok {
+		s, err = schemaC.Compile(schemaID + "#/definitions/" + rt)
+		if err != nil {
+			lexMu.Unlock()
+			return fmt.Errorf("compile schema of %s: %w", rt, err)
+		}
+		schemas[rt] = s
+	}
+	lexMu.Unlock()
+	return s.Validate(inst)
 }
