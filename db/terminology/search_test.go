@@ -31,8 +31,18 @@ var (
 // full returns one database loaded with the full shared ICD-10-CM (codes
 // and order file) and RxNorm tables, built once per test binary; it skips
 // when the shared data is absent.
+//
+// TERMINOLOGY_BENCH_DB names an already built database to use instead, so
+// the benchmarks can run on a machine without the shared data.
 func full(t testing.TB) *DB {
 	t.Helper()
+	if p := os.Getenv("TERMINOLOGY_BENCH_DB"); p != "" {
+		fullOnce.Do(func() { fullDir = ""; fullDB, fullErr = Open(context.Background(), p) })
+		if fullErr != nil {
+			t.Fatal(fullErr)
+		}
+		return fullDB
+	}
 	codes := sharedFile(t, "icd10cm/icd10cm-codes-2026.txt.gz")
 	order := sharedFile(t, "icd10cm/icd10cm-order-April-2025.derived.tsv.gz")
 	rx := filepath.Dir(sharedFile(t, "rxnorm/rxnorm-prescribable-20251006-partial-concepts.tsv.gz"))
