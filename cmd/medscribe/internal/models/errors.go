@@ -42,9 +42,12 @@ type AuthError struct {
 	// TokenWithheld: a token was configured but not sent, because the
 	// base URL is a mirror and sending it there was not allowed.
 	TokenWithheld bool
+	Server        string // the server's explanation, if it gave one
 }
 
-func (e *AuthError) Error() string {
+func (e *AuthError) Error() string { return e.message() + says(e.Server) }
+
+func (e *AuthError) message() string {
 	licence := e.Model.License
 	if e.Model.LicenseURL != "" {
 		licence += ", " + e.Model.LicenseURL
@@ -66,10 +69,18 @@ func (e *AuthError) Error() string {
 type HTTPError struct {
 	URL    string
 	Status int
+	Server string // the server's explanation, if it gave one
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status)) + says(e.Server)
+}
+
+func says(server string) string {
+	if server == "" {
+		return ""
+	}
+	return " (server says: " + server + ")"
 }
 
 // ChecksumError means a file's bytes do not hash to the pinned SHA-256. A

@@ -102,21 +102,30 @@ func Pull(ctx context.Context, dir string, m Model, opts *Options) (Result, erro
 		return res, nil
 	}
 	if _, statErr := os.Stat(final); statErr == nil {
-		if _, _, sideErr := readSidecar(final); sideErr != nil {
-			// No sidecar: copied in by hand, or a crash between the rename
-			// and the sidecar. It is accepted if its bytes are right, and
-			// left alone (it is not ours to delete) if not.
-			meter.note("checking %s (%s, no checksum record)", final, human(m.Size))
+		sum, _, sideErr := readSidecar(final)
+		// A sidecar naming another hash is ours, from an older manifest:
+		// the download below replaces the file. Otherwise the file is
+		// hashed: without a sidecar it was copied in by hand (or a crash
+		// came between the rename and the sidecar); with one it was
+		// touched or changed since it was verified.
+		if sideErr != nil || sum == m.SHA256 {
+			meter.note("checking %s (%s) against the pinned sha256", final, human(m.Size))
 			meter.begin(0)
-			if err := checkExisting(ctx, final, m, meter); err != nil {
+			err := checkExisting(ctx, final, m, meter)
+			if err == nil {
+				meter.finish(m.Size)
+				res.Hashed = true
+				return res, nil
+			}
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			if sideErr != nil {
+				// Not ours to delete.
 				return res, fmt.Errorf("%s is in the model directory but is not the pinned file: %w; remove or replace it and pull again", final, err)
 			}
-			meter.finish(m.Size)
-			res.Hashed = true
-			return res, nil
+			meter.note("changed since it was verified (%v); downloading it again", err)
 		}
-		// A sidecar that does not match the pins is ours, from an older
-		// manifest: the download below replaces the file.
 	}
 	if err := p.download(ctx, m, final, meter, &res); err != nil {
 		return res, err
@@ -311,7 +320,7 @@ func (p *puller) download(ctx context.Context, m Model, final string, meter *met
 		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 			resp.Body.Close()
 			return &AuthError{Model: m, Status: resp.StatusCode, TokenSent: p.sendToken(),
-				TokenWithheld: p.opts.Token != "" && !p.sendToken()}
+				TokenWithheld: p.opts.Token != "" && !p.sendToken(), Server: serverSays(resp)}
 		case resp.StatusCode == http.StatusNotFound && ui+1 < len(urls):
 			// ggml-org repos were history-rewritten, so a pinned commit
 			// can vanish; the hash check still guarantees the bytes.
@@ -321,10 +330,10 @@ func (p *puller) download(ctx context.Context, m Model, final string, meter *met
 			continue
 		case retryable(resp.StatusCode):
 			resp.Body.Close()
-			lastErr = &HTTPError{URL: u, Status: resp.StatusCode}
+			lastErr = &HTTPError{URL: u, Status: resp.StatusCode, Server: serverSays(resp)}
 		default:
 			resp.Body.Close()
-			return &HTTPError{URL: u, Status: resp.StatusCode}
+			return &HTTPError{URL: u, Status: resp.StatusCode, Server: serverSays(resp)}
 		}
 		if n == m.Size {
 			break
@@ -513,13 +522,25 @@ func unreachable(err error) (string, bool) {
 	return host, true
 }
 
+// serverSays is Hugging Face's own explanation of an error response (its
+// X-Error-Code and X-Error-Message headers, e.g. "GatedRepo: Access to
+// model ... is restricted"), cut to one short line; "" for other servers.
+func serverSays(resp *http.Response) string {
+	msg := strings.Join(strings.Fields(resp.Header.Get("X-Error-Code")+": "+resp.Header.Get("X-Error-Message")), " ")
+	msg = strings.Trim(msg, ": ")
+	if r := []rune(msg); len(r) > 200 {
+		msg = string(r[:200]) + "…"
+	}
+	return msg
+}
+
 // retryable statuses are the server's passing trouble.
 func retryable(status int) bool {
 	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
 // idleReader fails a read once nothing has arrived for the idle timeout,
-// by cancelling the request's context.
+// by closing the body, which unblocks the pending read.
 type idleReader struct {
 	r     io.Reader
 	timer *time.Timer

@@ -107,6 +107,10 @@ func TestPullResumeAfterCut(t *testing.T) {
 	if res.Downloaded != m.Size {
 		t.Errorf("Downloaded = %d", res.Downloaded)
 	}
+	// A cut after progress resumes at once; it is not a failed attempt.
+	if strings.Contains(buf.String(), "retrying") {
+		t.Errorf("the cut was treated as a failure:\n%s", buf.String())
+	}
 }
 
 // A part file left by an earlier run is resumed, hashed from disk, not
@@ -245,7 +249,8 @@ func TestPullAuth(t *testing.T) {
 		withheld bool
 		says     []string
 	}{
-		{"no token", "", true, 401, false, false, []string{"is gated", "accept the licence", "HF_TOKEN", "https://huggingface.co/test/", "settings/tokens"}},
+		{"no token", "", true, 401, false, false, []string{"is gated", "accept the licence", "HF_TOKEN", "https://huggingface.co/test/", "settings/tokens",
+			"(server says: GatedRepo: Access to model /test/gated/resolve/0123456789abcdef0123456789abcdef01234567/gated.bin is restricted. You must be authenticated.)"}},
 		{"refused token", "wrong", true, 403, true, false, []string{"was refused", "accept the licence", "https://huggingface.co/test/"}},
 		{"token withheld from mirror", "secret", false, 401, false, true, []string{"--mirror-token"}},
 		{"good token", "secret", true, 0, true, false, nil},
@@ -366,7 +371,7 @@ func TestPullOffline(t *testing.T) {
 			var buf syncBuffer
 			o := opts(nil, &buf)
 			o.BaseURL = tc.base
-			o.Backoff = time.Hour // a retry would hang the test
+			o.Retries = 1 // a retry would end in "giving up", not an OfflineError
 			_, err := Pull(context.Background(), dir, m, o)
 			var oe *OfflineError
 			if !errors.Is(err, ErrOffline) || !errors.As(err, &oe) {
@@ -417,9 +422,20 @@ func TestPullConcurrent(t *testing.T) {
 			results <- out{r, err}
 		}()
 	}
-	<-waiting
-	<-waiting
+	var early []out
+	for range 2 {
+		select {
+		case <-waiting:
+		case o := <-results:
+			// A pull finished while the first still holds the file: the
+			// lock did not hold it back.
+			early = append(early, o)
+		}
+	}
 	close(s.hold)
+	if len(early) > 0 {
+		t.Fatalf("%d pulls finished without waiting for the lock: %+v", len(early), early)
+	}
 
 	downloads := 0
 	for range 3 {
@@ -580,6 +596,51 @@ func TestPullReplacesOldPin(t *testing.T) {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
 	checkInstalled(t, dir, m, data)
+}
+
+// A verified file that was touched (same bytes, newer time) is hashed
+// again, not downloaded; one whose bytes changed is downloaded again.
+func TestPullVerifiedFileChanged(t *testing.T) {
+	t.Parallel()
+	for _, corrupt := range []bool{false, true} {
+		t.Run(map[bool]string{false: "touched", true: "corrupted"}[corrupt], func(t *testing.T) {
+			t.Parallel()
+			s := newFakeHF(t)
+			m, data := testModel("changed", 100_000)
+			s.add(m, m.Revision, data)
+			dir := t.TempDir()
+			var buf syncBuffer
+			if _, err := Pull(context.Background(), dir, m, opts(s, &buf)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, m.File)
+			if corrupt {
+				f, err := os.OpenFile(path, os.O_WRONLY, 0)
+				must(t, err)
+				_, err = f.WriteAt([]byte{data[500] ^ 1}, 500)
+				must(t, err)
+				must(t, f.Close())
+			}
+			fi, err := os.Stat(path + ".sha256")
+			must(t, err)
+			must(t, os.Chtimes(path, fi.ModTime(), fi.ModTime().Add(time.Second)))
+			if _, ok := FindModel(dir, m); ok {
+				t.Fatal("FindModel trusts a file newer than its sidecar")
+			}
+			res, err := Pull(context.Background(), dir, m, opts(s, &buf))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, buf.String())
+			}
+			checkInstalled(t, dir, m, data)
+			wantReqs := 1
+			if corrupt {
+				wantReqs = 2
+			}
+			if n := len(s.requests()); n != wantReqs || res.Hashed == corrupt {
+				t.Errorf("%d requests (want %d), result %+v", n, wantReqs, res)
+			}
+		})
+	}
 }
 
 func TestPullCancelWhileWaiting(t *testing.T) {

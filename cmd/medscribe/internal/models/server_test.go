@@ -42,7 +42,7 @@ type fakeHF struct {
 
 type request struct{ path, rng, auth string }
 
-func newFakeHF(t *testing.T) *fakeHF {
+func newFakeHF(t testing.TB) *fakeHF {
 	s := &fakeHF{files: map[string][]byte{}}
 	s.Server = httptest.NewServer(s)
 	t.Cleanup(func() {
@@ -89,6 +89,8 @@ func (s *fakeHF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	case s.token != "" && auth == "":
+		w.Header().Set("X-Error-Code", "GatedRepo")
+		w.Header().Set("X-Error-Message", "Access to model "+r.URL.Path+" is restricted.\nYou must be authenticated.")
 		http.Error(w, "gated", http.StatusUnauthorized)
 		return
 	case s.token != "" && auth != "Bearer "+s.token:

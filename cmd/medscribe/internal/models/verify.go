@@ -117,6 +117,17 @@ func writeSidecar(path, sum string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write checksum sidecar: %w", err)
 	}
+	// A file dated in the future (copied from a machine with a fast clock)
+	// would look newer than its sidecar, and be hashed on every pull.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("write checksum sidecar: %w", err)
+	}
+	if sfi, err := os.Stat(sidecarPath(path)); err == nil && fi.ModTime().After(sfi.ModTime()) {
+		if err := os.Chtimes(sidecarPath(path), fi.ModTime(), fi.ModTime()); err != nil {
+			return fmt.Errorf("write checksum sidecar: %w", err)
+		}
+	}
 	return nil
 }
 
