@@ -335,3 +335,47 @@ func TestSearchReasons(t *testing.T) {
 		t.Errorf("Search(blank) = %v, %v", cs, err)
 	}
 }
+
+// TestFullImport checks what the full shared files load: every FY2026
+// ICD-10-CM code, the headers of the order file, and RxNorm with the
+// relations the eval maps brands and drugs through.
+func TestFullImport(t *testing.T) {
+	d := full(t)
+	if fullDir == "" {
+		t.Skip("the database was built elsewhere (TERMINOLOGY_BENCH_DB)")
+	}
+	if got := fullRes[0]; got.Concepts != 74719 || got.Designations != 74719 {
+		t.Errorf("ICD-10-CM codes import: %+v, want 74719 codes", got)
+	}
+	ctx := context.Background()
+	var billable, headers int
+	if err := d.sql.QueryRow(`SELECT coalesce(sum(billable), 0), coalesce(sum(1 - billable), 0) FROM term_concept WHERE system = 'icd10cm'`).Scan(&billable, &headers); err != nil {
+		t.Fatal(err)
+	}
+	if billable != 74719 || headers < 23000 {
+		t.Errorf("ICD-10-CM: %d billable, %d headers; want 74719 and the order file's ~23,300 headers", billable, headers)
+	}
+	if n := conceptCount(t, d, RxNorm); n < 38000 {
+		t.Errorf("%d RxNorm concepts, want the ~39,000 of the shared tables", n)
+	}
+	for _, tc := range []struct{ code, ingredient string }{
+		{"153165", "83367"}, // Lipitor -> atorvastatin (A supplement + derived BN relation)
+		{"857002", "161"},   // acetaminophen / hydrocodone SCD: the A ingredient comes from the name
+		{"866436", "6918"},  // metoprolol succinate ER SCD -> metoprolol through the PIN
+		{"104377", "29046"}, // Zestril SBD -> lisinopril
+		{"1006917", "4099"}, // Prempro's MIN -> conjugated estrogens
+	} {
+		ins, err := d.Ingredients(ctx, tc.code)
+		if err != nil {
+			t.Errorf("Ingredients(%s): %v", tc.code, err)
+			continue
+		}
+		found := false
+		for _, in := range ins {
+			found = found || in.Code == tc.ingredient
+		}
+		if !found {
+			t.Errorf("Ingredients(%s) = %v, want %s among them", tc.code, ins, tc.ingredient)
+		}
+	}
+}

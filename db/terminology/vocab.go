@@ -164,9 +164,7 @@ func (v *vocab) near(w string) []nearWord {
 		cands = append(cands, c.i)
 	}
 	phon := PhoneticKey(w)
-	for _, i := range v.byPhon[phon] {
-		cands = append(cands, i) // a duplicate is harmless
-	}
+	cands = append(cands, v.byPhon[phon]...) // duplicates are skipped below
 	var out []nearWord
 	seen := map[int32]bool{}
 	for _, i := range cands {
