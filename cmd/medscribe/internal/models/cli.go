@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, e *env) e
 		}
 		p, ok := FindModel(*dir, todo[0])
 		if !ok {
-			return fmt.Errorf("%s is not pulled and verified in %s (run: medscribe models pull %s): %w", todo[0].Name, *dir, todo[0].Name, ErrNotPulled)
+			return fmt.Errorf("%w: %s is not in %s, or not verified there (run: medscribe models pull %s)", ErrNotPulled, todo[0].Name, *dir, todo[0].Name)
 		}
 		fmt.Fprintln(stdout, p)
 		return nil

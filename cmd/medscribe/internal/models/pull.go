@@ -177,6 +177,14 @@ func defaultClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
+// host is the base URL's host, for messages.
+func (p *puller) host() string {
+	if p.base == nil || p.base.Host == "" {
+		return p.opts.BaseURL
+	}
+	return p.base.Host
+}
+
 // sendToken reports whether the token goes to the base URL's host: always
 // to Hugging Face's own hosts, to a mirror only when allowed.
 func (p *puller) sendToken() bool {
@@ -205,6 +213,11 @@ func (p *puller) download(ctx context.Context, m Model, final string, meter *met
 	defer func() {
 		if !closed {
 			f.Close()
+		}
+		// A part file that never got a byte (offline, refused) would only
+		// show up as "partial 0%".
+		if fi, err := os.Stat(part); err == nil && fi.Size() == 0 {
+			os.Remove(part)
 		}
 	}()
 	fi, err := f.Stat()
@@ -242,7 +255,7 @@ func (p *puller) download(ctx context.Context, m Model, final string, meter *met
 	if n > 0 {
 		meter.note("resuming at %s of %s", human(n), human(m.Size))
 	} else {
-		meter.note("downloading %s", human(m.Size))
+		meter.note("downloading %s from %s", human(m.Size), p.host())
 	}
 	for n < m.Size {
 		if err := ctx.Err(); err != nil {
@@ -257,11 +270,11 @@ func (p *puller) download(ctx context.Context, m Model, final string, meter *met
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if host, ok := unreachable(err); ok {
+			if host, cause, ok := unreachable(err); ok {
 				if n > 0 {
 					meter.note("the %s downloaded so far are kept in %s; pull again to resume", human(n), part)
 				}
-				return &OfflineError{Host: host, Dir: p.dir, Err: err}
+				return &OfflineError{Host: host, Dir: p.dir, Err: cause}
 			}
 			lastErr = err
 		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusPartialContent:
@@ -499,27 +512,32 @@ func truncate(f *os.File, h hash.Hash, n *int64) error {
 }
 
 // unreachable reports whether err is a failure to resolve or connect to a
-// host, and which host: the signs of an offline machine, where retrying
-// only delays the answer.
-func unreachable(err error) (string, bool) {
+// host (the signs of an offline machine, where retrying only delays the
+// answer), which host, and the resolver's or dialer's own error.
+func unreachable(err error) (host string, cause error, ok bool) {
 	var dns *net.DNSError
 	var op *net.OpError
 	isDNS := errors.As(err, &dns)
 	isDial := errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect")
 	if !isDNS && !isDial {
-		return "", false
+		return "", nil, false
 	}
-	host := ""
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
 			host = u.Hostname()
 		}
 	}
-	if host == "" && isDNS {
-		host = dns.Name
+	cause = err
+	if isDNS {
+		cause = dns
+		if host == "" {
+			host = dns.Name
+		}
+	} else {
+		cause = op
 	}
-	return host, true
+	return host, cause, true
 }
 
 // serverSays is Hugging Face's own explanation of an error response (its
