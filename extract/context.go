@@ -217,7 +217,8 @@ type foundTrigger struct {
 // that sit inside a longer trigger do not terminate.
 func findTriggers(toks []token, from, to int) []foundTrigger {
 	var out []foundTrigger
-	var key strings.Builder
+	var buf [128]byte
+	key := buf[:0]
 	for i := from; i < to; {
 		t := toks[i]
 		if t.kind == tokPunct && t.norm == "?" {
@@ -230,7 +231,7 @@ func findTriggers(toks []token, from, to int) []foundTrigger {
 			continue
 		}
 		best, bestEnd := trigger{}, 0
-		key.Reset()
+		key = key[:0]
 		words := 0
 		for j := i; j < to && words < maxTrigger; j++ {
 			u := toks[j]
@@ -240,12 +241,12 @@ func findTriggers(toks []token, from, to int) []foundTrigger {
 			if u.kind != tokWord && u.kind != tokNum {
 				break
 			}
-			if key.Len() > 0 {
-				key.WriteByte(' ')
+			if len(key) > 0 {
+				key = append(key, ' ')
 			}
-			key.WriteString(u.norm)
+			key = append(key, u.norm...)
 			words++
-			if tr, ok := triggers[key.String()]; ok {
+			if tr, ok := triggers[string(key)]; ok {
 				best, bestEnd = tr, j+1
 			}
 		}

@@ -33,7 +33,8 @@ var forwardStatus = func() map[string]statusCue {
 		"did not take", "not been taking", "hasnt been taking", "has not been taking", "denies taking", "no",
 		"not currently taking", "not currently on", "isnt taking", "is not taking", "wasnt taking", "without",
 		"havent taken", "have not taken", "hasnt taken", "has not taken", "not tried", "not using", "dont take",
-		"do not take", "dont use", "requests", "requested", "asks for", "asked for", "asking for")
+		"do not take", "dont use", "requests", "requested", "asks for", "asked for", "asking for", "avoid",
+		"avoiding", "should not take", "should avoid", "must not take", "contraindicated")
 	add("stopped", 6, "stop", "stopped", "discontinue", "discontinued", "dc", "d c", "dced", "off", "taken off",
 		"came off", "come off", "no longer on", "no longer taking", "switched from", "changed from", "instead of",
 		"previously on", "used to take", "was on", "were on", "had been on", "quit", "stopped taking",

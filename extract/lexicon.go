@@ -879,6 +879,12 @@ func derivedTitles(title string) []derived {
 					}
 					g = g[1:]
 				}
+				for len(g) > 0 && edgeStopWords[g[0]] {
+					g = g[1:]
+				}
+				for len(g) > 0 && edgeStopWords[g[len(g)-1]] {
+					g = g[:len(g)-1]
+				}
 				k := strings.Join(g, " ")
 				if k == "" || seen[k] {
 					continue
@@ -890,6 +896,11 @@ func derivedTitles(title string) []derived {
 	}
 	return out
 }
+
+// edgeStopWords never begin or end a derived name ("Other and unspecified
+// osteoarthritis" is osteoarthritis, not "and osteoarthritis").
+var edgeStopWords = map[string]bool{"and": true, "or": true, "of": true, "with": true, "in": true, "the": true,
+	"to": true, "due": true, "for": true, "by": true, "a": true, "an": true, "on": true, "at": true}
 
 func stripParens(s string) string {
 	var b strings.Builder

@@ -601,7 +601,7 @@ func (r *Rules) relatedCondition(coding fhir.Coding, text string) *ruleItem {
 		if it.kind != KindCondition || len(nt) == 0 {
 			continue
 		}
-		ot := keyTokens(it.cond.Text)
+		ot := it.words
 		if len(ot) == 0 || !(subsetOf(nt, ot) || subsetOf(ot, nt)) {
 			continue
 		}
@@ -694,8 +694,9 @@ func (r *Rules) recordCondition(m condMention) {
 			it = rel
 			r.items[key] = it
 			// The more detailed wording keeps its code.
-			if len(keyTokens(name)) > len(keyTokens(it.cond.Text)) {
+			if nw := keyTokens(name); len(nw) > len(it.words) {
 				it.cond.Code, it.cond.Text, it.cond.Name = coding, name, name
+				it.words = nw
 				it.changed = true
 			}
 			if level < it.level || level == it.level && it.cond.Assertion == assertionName {
@@ -716,6 +717,7 @@ func (r *Rules) recordCondition(m condMention) {
 		kind = "problem"
 	}
 	it.cond = fhir.ConditionItem{Text: name, Name: name, Code: coding, Assertion: assertionName, Kind: kind}
+	it.words = keyTokens(name)
 	it.segment = m.segment
 	it.changed = true
 }

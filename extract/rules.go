@@ -55,8 +55,9 @@ type ruleItem struct {
 	allergy       fhir.AllergyItem
 	family        fhir.FamilyHistoryItem
 	ingredients   []fhir.Coding
-	explicit      bool // the medication status was said, not assumed
-	level         int  // condition: strength of the assertion that set it (see assertionLevel)
+	explicit      bool     // the medication status was said, not assumed
+	level         int      // condition: strength of the assertion that set it (see assertionLevel)
+	words         []string // condition: the key tokens of cond.Text
 	segment       int
 	json          []byte // the last resource returned
 	changed       bool
@@ -91,6 +92,7 @@ func (r *Rules) Feed(ctx context.Context, seg Segment, partial func(Partial)) ([
 	if err := r.lex.Build(ctx); err != nil {
 		return nil, fmt.Errorf("rules extractor: %w", err)
 	}
+	seg.Text = cleanText(seg.Text)
 	toks := spokenPunctuation(tokenize(seg.Text))
 	r.lastSeg = seg.ID
 	doc := &docState{r: r, toks: toks, seg: seg}
@@ -126,6 +128,29 @@ func (r *Rules) Feed(ctx context.Context, seg Segment, partial func(Partial)) ([
 	r.stats.Items = len(r.order)
 	r.mu.Unlock()
 	return out, nil
+}
+
+// cleanText replaces what FHIR strings may not hold (invalid UTF-8,
+// control characters but tab and line breaks) with spaces, so that quoted
+// mentions are valid.
+func cleanText(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	s = strings.ToValidUTF8(s, " ")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0x7f && r < 0xa0 {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // description turns an item into the Assembler's description.

@@ -201,10 +201,10 @@ loop:
 // phraseAt returns the longest phrase of dict starting at toks[i] (up to
 // five words, dots and hyphens inside skipped), its value and length.
 func phraseAt[V any](toks []token, i, to int, dict map[string]V) (V, int, bool) {
-	var zero V
-	var b strings.Builder
+	var zero, best V
+	var buf [96]byte
+	b := buf[:0]
 	bestN := 0
-	var best V
 	words := 0
 	for j := i; j < to && words < 5; j++ {
 		t := toks[j]
@@ -214,12 +214,13 @@ func phraseAt[V any](toks []token, i, to int, dict map[string]V) (V, int, bool) 
 		if t.kind != tokWord && t.kind != tokNum && !(t.kind == tokPunct && t.norm == "%") {
 			break
 		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+		if len(b) > 0 {
+			b = append(b, ' ')
 		}
-		b.WriteString(t.norm)
+		b = append(b, t.norm...)
 		words++
-		if v, ok := dict[b.String()]; ok {
+		// The conversion in the index expression does not allocate.
+		if v, ok := dict[string(b)]; ok {
 			best, bestN = v, j-i+1
 		}
 	}
@@ -241,7 +242,11 @@ func number(toks []token, i, to int) (string, int) {
 				return string(fhir.DecimalOf(a / b)), 3
 			}
 		}
-		return t.norm, 1
+		v, ok := canonicalNumber(t.norm)
+		if !ok {
+			return "", 0
+		}
+		return v, 1
 	}
 	if t.kind == tokWord {
 		if t.norm == "one" && i+2 < to && toks[i+1].norm == "half" {
@@ -255,6 +260,16 @@ func number(toks []token, i, to int) (string, int) {
 		}
 	}
 	return "", 0
+}
+
+// canonicalNumber writes a positive number as a FHIR decimal ("007" ->
+// "7", "1.50" -> "1.5"); zero and numbers too large for a dose are none.
+func canonicalNumber(s string) (string, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 || f > 1e9 {
+		return "", false
+	}
+	return string(fhir.DecimalOf(f)), true
 }
 
 func unitAt(toks []token, i, to int) string {

@@ -212,6 +212,17 @@ func lower(c byte) byte {
 // removed (a possessive 's entirely), British spelling made American, and
 // plural made singular.
 func normWord(raw string) string {
+	plain := true
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c < 'a' || c > 'z' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		// The common case: a lower-case ASCII word needs no copy.
+		return finishWord(raw)
+	}
 	var b strings.Builder
 	b.Grow(len(raw))
 	for _, r := range raw {
@@ -234,9 +245,16 @@ func normWord(raw string) string {
 			w = strings.ReplaceAll(w, "'", "")
 		}
 	}
+	return finishWord(w)
+}
+
+// finishWord maps a folded word to American spelling and singular.
+func finishWord(w string) string {
 	if a, ok := britishWords[w]; ok {
 		w = a
-	} else {
+	} else if strings.Contains(w, "ae") || strings.Contains(w, "oe") || strings.Contains(w, "our") ||
+		strings.Contains(w, "ulph") {
+		// Every British stem has one of these; most words have none.
 		w = britishStems.Replace(w)
 	}
 	return stem(w)
