@@ -900,7 +900,7 @@ func derivedTitles(title string) []derived {
 // edgeStopWords never begin or end a derived name ("Other and unspecified
 // osteoarthritis" is osteoarthritis, not "and osteoarthritis").
 var edgeStopWords = map[string]bool{"and": true, "or": true, "of": true, "with": true, "in": true, "the": true,
-	"to": true, "due": true, "for": true, "by": true, "a": true, "an": true, "on": true, "at": true}
+	"to": true, "due": true, "for": true, "by": true, "on": true, "at": true}
 
 func stripParens(s string) string {
 	var b strings.Builder

@@ -3,6 +3,7 @@ package eval_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -150,5 +151,44 @@ func TestNegEx(t *testing.T) {
 	}
 	if res.All.Accuracy < 0.93 {
 		t.Errorf("negation accuracy %.4f, want >= 0.93", res.All.Accuracy)
+	}
+}
+
+// TestMainCommand runs the eval command as cmd/medscribe does, with the starter
+// terminology, and checks its table and JSON report.
+func TestMainCommand(t *testing.T) {
+	gold, _ := devGold(t)
+	open := func(ctx context.Context, path string) (eval.Terminology, error) {
+		if path != "" {
+			t.Fatalf("opened %q, want the starter terminology", path)
+		}
+		db := termtest.Starter(t)
+		return eval.Terminology{Vocabulary: termtest.Vocabulary{DB: db}, Codes: db, Name: "starter"}, nil
+	}
+	jsonPath := filepath.Join(t.TempDir(), "report.json")
+	var out, errOut bytes.Buffer
+	t.Setenv("MEDSCRIBE_DB", "")
+	err := eval.Main(context.Background(), []string{"--gold", gold, "--json", jsonPath, "--docs=false"}, &out, &errOut, open)
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"medication, strict", "condition, category", "negation (NegEx test set", "codes not in terminology"} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep eval.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Docs) != 18 || len(rep.Splits) != 3 || rep.Negation == nil || rep.Splits[0].Metrics.Medication.F1 == 0 {
+		t.Errorf("report: %d docs, %d splits, negation %v", len(rep.Docs), len(rep.Splits), rep.Negation != nil)
+	}
+	if err := eval.Main(context.Background(), nil, &out, &errOut, open); err == nil {
+		t.Error("no error without --gold")
 	}
 }

@@ -73,7 +73,11 @@ func LoadRxMap(dir string) (*RxMap, error) {
 		}
 	}
 	err = readTable(filepath.Join(dir, rxLinksFile), func(f []string) {
-		if len(f) < 6 {
+		// MIN rows are skipped: the flattened table links combinations to
+		// the clinical drugs of single ingredients too ("hydrochlorothiazide
+		// / lisinopril" to lisinopril 10 MG Oral Tablet); the IN and PIN
+		// rows of a drug name its ingredients.
+		if len(f) < 6 || f[1] == "MIN" {
 			return
 		}
 		in := f[0]
