@@ -34,7 +34,7 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("extract", "[flags] < transcript.txt", stderr)
 	c := &serveConfig{}
 	fs.StringVar(&c.dbPath, "db", "", "terminology database (default: the embedded starter set)")
-	fs.StringVar(&c.extractor, "extractor", "auto", "auto (the language model when --llm-model is set, else rules), rules, or llm")
+	fs.StringVar(&c.extractor, "extractor", "auto", "auto (the language model when --llm-model is set or one was pulled with 'models pull', else rules), rules, or llm")
 	fs.StringVar(&c.llmModel, "llm-model", "", "GGUF language model (with --extractor llm and no model: the generated test model)")
 	fs.StringVar(&c.gpuLibs, "gpu-libs", "", "folder with ggml GPU backend libraries")
 	fs.IntVar(&c.gpuLayers, "gpu-layers", 999, "layers to offload to the GPU")
@@ -65,6 +65,9 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch c.extractor {
 	case "auto":
 		a.kind = "rules"
+		if c.llmModel == "" {
+			c.llmModel = pulledLLM(c.gpuLibs != "")
+		}
 		if c.llmModel != "" {
 			a.kind = "llm"
 		}
@@ -135,6 +138,15 @@ func compactOf(it extract.Item) compactItem {
 			Text   string `json:"text"`
 			Coding []struct{ Code, Display string }
 		} `json:"code"`
+		Condition []struct {
+			Code *struct {
+				Text   string `json:"text"`
+				Coding []struct{ Code, Display string }
+			} `json:"code"`
+		} `json:"condition"`
+		Relationship *struct {
+			Text string `json:"text"`
+		} `json:"relationship"`
 		Dosage []struct {
 			Text string `json:"text"`
 		} `json:"dosage"`
@@ -148,6 +160,12 @@ func compactOf(it extract.Item) compactItem {
 	cc := v.Code
 	if v.Medication != nil {
 		cc = v.Medication
+	}
+	if len(v.Condition) > 0 && v.Condition[0].Code != nil {
+		cc = v.Condition[0].Code
+		if v.Relationship != nil {
+			c.Detail = v.Relationship.Text
+		}
 	}
 	if cc != nil {
 		c.Name = cc.Text

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/medscribe/medscribe/cmd/medscribe/internal/models"
 	"github.com/medscribe/medscribe/db/terminology"
 	"github.com/medscribe/medscribe/extract"
 	"github.com/medscribe/medscribe/extract/llama"
@@ -39,6 +40,14 @@ func loadSpeech(ctx context.Context, path string, log *slog.Logger) (*speechMode
 	whisper.SetLogger(log.With("component", "whisper.cpp"))
 	sm := &speechModel{path: path}
 	if path == "" {
+		// A model fetched with 'medscribe models pull' is used when there.
+		if dir, err := models.DefaultDir(); err == nil {
+			if _, p, ok := models.FindAny(dir, "whisper-small.en", "whisper-base.en", "whisper-small.en-q5_1", "whisper-base.en-q5_1", "whisper-tiny.en"); ok {
+				sm.path = p
+			}
+		}
+	}
+	if sm.path == "" {
 		dir := filepath.Join(cacheDir(), "testmodels")
 		p, err := whispergen.Generate(ctx, dir, generatedWhisper)
 		if err != nil {
@@ -72,6 +81,21 @@ func (sm *speechModel) streamOptions(threads int) *speech.StreamOptions {
 		o.Guards = &speech.GuardOptions{MaxNoSpeechProb: 2, SilenceLogProb: -1e9, MinAvgLogProb: -1e9}
 	}
 	return o
+}
+
+// pulledLLM is the path of a language model fetched with 'medscribe models
+// pull', if any: MedGemma when there is a GPU, else the CPU default.
+func pulledLLM(gpu bool) string {
+	dir, err := models.DefaultDir()
+	if err != nil {
+		return ""
+	}
+	names := []string{"gemma-3-1b-it-q4_k_m", "gemma-3-1b-it-q8_0", "medgemma-4b-it-q4_k_m"}
+	if gpu {
+		names = []string{"medgemma-27b-text-it-q4_k_m", "medgemma-4b-it-q4_k_m", "gemma-3-4b-it-q4_k_m", "gemma-3-1b-it-q4_k_m"}
+	}
+	_, p, _ := models.FindAny(dir, names...)
+	return p
 }
 
 // llmModel is a loaded language model and where it came from.

@@ -53,7 +53,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&c.whisperModel, "whisper-model", "", "whisper ggml model file (default: a generated test model whose transcripts are noise)")
 	fs.StringVar(&c.vadModel, "vad-model", "", "whisper.cpp Silero VAD model (default: the built-in energy detector)")
 	fs.StringVar(&c.llmModel, "llm-model", "", "GGUF language model for extraction")
-	fs.StringVar(&c.extractor, "extractor", "auto", "auto (the language model when --llm-model is set, else rules), rules, or llm (with no --llm-model: the generated test model)")
+	fs.StringVar(&c.extractor, "extractor", "auto", "auto (the language model when --llm-model is set or one was pulled with 'models pull', else rules), rules, or llm (with no --llm-model: the generated test model)")
 	fs.StringVar(&c.gpuLibs, "gpu-libs", "", "folder with ggml GPU backend libraries (its path must contain lib/ollama); empty: CPU only")
 	fs.IntVar(&c.gpuLayers, "gpu-layers", 999, "layers to offload to the GPU when --gpu-libs is set")
 	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "CPU threads per native job; jobs run side by side on cores/threads lanes")
@@ -129,6 +129,9 @@ func newApp(ctx context.Context, c *serveConfig, log *slog.Logger) (*app, error)
 	switch c.extractor {
 	case "auto":
 		a.kind = "rules"
+		if c.llmModel == "" {
+			c.llmModel = pulledLLM(c.gpuLibs != "")
+		}
 		if c.llmModel != "" {
 			a.kind = "llm"
 		}

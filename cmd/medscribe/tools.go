@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/medscribe/medscribe/cmd/medscribe/internal/models"
 	"github.com/medscribe/medscribe/cmd/medscribe/internal/testmodels"
 	"github.com/medscribe/medscribe/db/terminology"
 )
@@ -22,6 +23,13 @@ func init() {
 		return err
 	})
 	register("terminology", "import, search and count ICD-10-CM and RxNorm codes", runTerminology)
+	register("models", "download and verify the real whisper, VAD and language models", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		err := models.Main(ctx, args, stdout, stderr)
+		if errors.Is(err, models.ErrUsage) {
+			return errUsage
+		}
+		return err
+	})
 }
 
 // runTerminology defaults --db to the server's database: always for

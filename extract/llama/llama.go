@@ -78,6 +78,12 @@ func medscribeLlamaLog(level C.int, text *C.char) {
 
 var initOnce sync.Once
 
+// keepContexts leaves KV caches allocated at Close
+// (MEDSCRIBE_LLAMA_KEEP_CONTEXTS=1): freeing a context on the CUDA backend
+// crashed once in a benchmark, and a one-shot process loses nothing by
+// leaving the memory to exit.
+var keepContexts = os.Getenv("MEDSCRIBE_LLAMA_KEEP_CONTEXTS") != ""
+
 // Init prepares the llama.cpp backends once per process. libraryPath names
 // a folder of GPU backend libraries (its path must contain lib/ollama); ""
 // means CPU only, and then a non-existent path is set so that an installed
@@ -229,12 +235,12 @@ func (s *Seq) Close() {
 		s.batch.Free()
 		s.batch = nil
 	}
-	if s.ctx != nil {
+	if s.ctx != nil && !keepContexts {
 		// ollama's wrapper has no Free for a context; its only field before
 		// numThreads is the C pointer, which llama_free releases.
 		C.llama_free(*(*unsafe.Pointer)(unsafe.Pointer(s.ctx)))
-		s.ctx = nil
 	}
+	s.ctx = nil
 }
 
 // Len is the number of evaluated tokens held in the cache.
