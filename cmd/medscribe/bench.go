@@ -27,13 +27,11 @@ func init() {
 var benchTranscript = []string{
 	"This is a 64-year-old man seen today in the clinic for follow-up of his type 2 diabetes and hypertension, accompanied by his wife.",
 	"He reports good adherence to metformin 1000 mg twice daily and lisinopril 20 mg once daily, and checks his sugars every morning.",
-	"His fasting readings have been between 140 and 170, higher than at his last visit, and he admits to eating more sweets over the holidays.",
 	"He denies chest pain, shortness of breath, palpitations or leg swelling, and he has no polyuria, polydipsia or blurred vision.",
 	"He does report numbness and tingling in both feet at night, worse over the past three months, without any foot ulcers.",
 	"His mother had breast cancer and his father had coronary artery disease and a heart attack at the age of 58.",
 	"He is allergic to penicillin, which caused hives as a child, and he does not take aspirin because of stomach upset.",
 	"Past medical history is also significant for hyperlipidemia, gastroesophageal reflux disease and obstructive sleep apnea on CPAP.",
-	"On examination his blood pressure is 148 over 92, his weight is up four pounds, and there is decreased sensation to monofilament in both feet.",
 	"Assessment: type 2 diabetes with diabetic neuropathy, uncontrolled, and hypertension not at goal.",
 	"Plan: start atorvastatin 40 mg at bedtime, continue metformin, increase lisinopril to 40 mg daily, and start gabapentin 300 mg at bedtime for the neuropathy.",
 	"Check a hemoglobin A1c and a lipid panel today, and return in three months, or sooner if he develops chest pain or foot wounds.",
