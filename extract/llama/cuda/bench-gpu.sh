@@ -38,8 +38,8 @@ fi
 [ "$stage" = build ] && exit 0
 
 "$in/medscribe" version | tee -a "$out/gpu.txt"
-"$in/medscribe" bench llm --model gemma3-27b-q4_k --draft gemma3-270m-q8_0 --k 4 --gpu-libs "$libs" \
-	--threads 8 --prompt 512 --decode 256 --tokenizer "$in/tokenizer" --log-level info \
+MEDSCRIBE_LLAMA_KEEP_CONTEXTS=1 "$in/medscribe" bench llm --model gemma3-27b-q4_k --draft gemma3-270m-q8_0 --k 4 --gpu-libs "$libs" \
+	--threads 8 --prompt 512 --decode 200 --tokenizer "$in/tokenizer" --log-level info \
 	>"$out/bench-27b.json" 2>"$out/bench-27b.log" || { tail -40 "$out/bench-27b.log"; exit 1; }
 cat "$out/bench-27b.json"
 tail -5 "$out/bench-27b.log"
