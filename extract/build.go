@@ -99,7 +99,7 @@ func (a *Assembler) Item(ctx context.Context, d Description, source string, segm
 	if err != nil {
 		return Item{}, 0, fmt.Errorf("encode item %s: %w", d.ID, err)
 	}
-	it := Item{ID: d.ID, Kind: r.ResourceType(), Resource: b, Source: source, SegmentID: segment}
+	it := Item{ID: d.ID, Kind: r.ResourceType(), Resource: b, Source: source, SegmentID: segment, desc: &d}
 	var nerr int
 	if a.Validator != nil {
 		it.Validation, nerr, err = a.Validator.Validate(ctx, r)

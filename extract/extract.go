@@ -37,6 +37,8 @@ type Item struct {
 	// Notes say where extractors disagreed about the item (for example
 	// "assertion: rules present, model negated").
 	Notes []string `json:"notes,omitempty"`
+
+	desc *Description // what the item was built from, for merging
 }
 
 // Partial is an item still being generated: the fields known so far.
@@ -71,3 +73,7 @@ type Extractor interface {
 	// Close releases the session's resources (a model's KV cache).
 	Close() error
 }
+
+// Light implements Light: the rules extractor is pure Go and takes
+// milliseconds, so it runs without waiting for a compute lane.
+func (r *Rules) Light() bool { return true }

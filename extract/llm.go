@@ -79,6 +79,9 @@ type LLM struct {
 	suffix  []int
 	base    int     // cached tokens of the instructions
 	lines   [][]int // tokens of each segment line, in order
+	// identity, when set (by Merged), names items instead of identify's
+	// own keys, so that partial and final items carry the merged ids.
+	identity func(Description) string
 
 	mu    sync.Mutex
 	ids   map[string]string // identity key → item id
@@ -518,6 +521,9 @@ func (x *LLM) groundItem(ctx context.Context, mi modelItem) (Description, string
 // identify gives the same id to the same thing mentioned again: a drug by
 // its ingredients, a condition by its code, otherwise by its name.
 func (x *LLM) identify(d Description) string {
+	if x.identity != nil {
+		return x.identity(d)
+	}
 	key := d.Kind + ":"
 	switch {
 	case len(d.Ingredients) > 0:

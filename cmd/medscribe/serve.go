@@ -93,6 +93,7 @@ type app struct {
 	rt       *realtime.Server
 	handler  http.Handler
 	kind     string // extractor in use: rules or llm
+	llmOpts  *extract.LLMOptions
 }
 
 func newApp(ctx context.Context, c *serveConfig, log *slog.Logger) (*app, error) {
@@ -240,11 +241,18 @@ func (a *app) newExtractor(ctx context.Context, sessionID, patient string) (extr
 		subject = fhir.Reference{Reference: patient}
 	}
 	asm := &extract.Assembler{Subject: subject, Validator: fhirValidator{fhir.Validator{Terminology: a.term}}}
-	if a.kind == "llm" {
-		lm := a.llm.model.LM(llamaSeqOptions(a.cfg.llmContext, a.cfg.threads))
-		return extract.NewLLM(ctx, lm, a.term, asm, nil)
+	rules, err := newRulesExtractor(ctx, a.term, asm)
+	if err != nil || a.kind != "llm" {
+		return rules, err
 	}
-	return newRulesExtractor(ctx, a.term, asm)
+	lm := a.llm.model.LM(llamaSeqOptions(a.cfg.llmContext, a.cfg.threads))
+	llm, err := extract.NewLLM(ctx, lm, a.term, asm, a.llmOpts)
+	if err != nil {
+		rules.Close()
+		return nil, err
+	}
+	// The rules give instant items; the model confirms, enriches or adds.
+	return extract.NewMerged(rules, llm, asm, a.term), nil
 }
 
 // bundle builds a saved session's FHIR transaction Bundle.

@@ -47,7 +47,7 @@ func lexiconOf(t *terminology.DB) *extract.Lexicon {
 }
 
 // newRulesExtractor makes one session's deterministic extractor.
-func newRulesExtractor(ctx context.Context, t *terminology.DB, asm *extract.Assembler) (extract.Extractor, error) {
+func newRulesExtractor(ctx context.Context, t *terminology.DB, asm *extract.Assembler) (*extract.Rules, error) {
 	lex := lexiconOf(t)
 	if err := lex.Build(ctx); err != nil {
 		return nil, err
