@@ -95,8 +95,8 @@ func (s *Seq) GenerateSpeculative(ctx context.Context, draft *Seq, k, maxTokens 
 	// accepted: generated tokens, the last of which (pending) the target has
 	// not evaluated yet. draftAt: how many of them the draft has evaluated.
 	pending := first
-	pos := base   // target position of pending
-	draftAt := 0  // generated tokens in the draft's cache
+	pos := base  // target position of pending
+	draftAt := 0 // generated tokens in the draft's cache
 	for {
 		if err := ctx.Err(); err != nil {
 			return out, st, err
