@@ -211,12 +211,16 @@ func (d *docState) heading(i int) int {
 		} else if _, n, ok := phraseAt(toks, next, len(toks), map[string]bool(spokenHeadingVerbs)); ok && n > 0 && start == i &&
 			!writtenOnly[strings.Join(ws[:bestEnd-start-skipped(toks, start, bestEnd)], " ")] {
 			spoken = true
-		} else if next < len(toks) && toks[next].kind == tokBreak && allCaps(toks[i:bestEnd]) {
+		} else if allCaps(toks[start:bestEnd]) && (toks[next].kind == tokBreak || toks[next].norm == "," || toks[next].norm == "-") {
+			// "CURRENT MEDICATIONS,1.  Lisinopril." and headings alone on
+			// their line are headings without a colon.
 			written = true
 		}
 	}
 	if !written && !spoken {
-		return i
+		// A known word starting a longer heading ("LABORATORY AT
+		// PRESENTATION:").
+		return d.unknownHeading(i)
 	}
 	if !sub {
 		d.r.sec = bestSec

@@ -130,7 +130,9 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 				}
 			}
 		}
-		needsCue := m.flags&(flagCommon|flagAbbrev|flagLab) != 0 || m.concept == -1
+		shortCaps := m.end-m.start == 1 && toks[m.start].caps && len(toks[m.start].norm) <= 4 && hasLower(d.seg.Text)
+		needsCue := m.flags&(flagCommon|flagAbbrev|flagLab) != 0 || m.concept == -1 || shortCaps ||
+			m.flags&flagBrand != 0 && !d.capitalized(toks, from, m.start)
 		if needsCue && !allergy && sig.used == 0 && !d.medCue(toks, from, m.start, m.end) {
 			continue
 		}
@@ -166,6 +168,20 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 		r.recordMedication(m, name, sig, status, explicit, d.seg.ID)
 	}
 	return used
+}
+
+// capitalized reports a word written with a capital inside its sentence
+// (first words are capitalized anyway), or any word of a text written
+// without lower case.
+func (d *docState) capitalized(toks []token, from, i int) bool {
+	if !hasLower(d.seg.Text) {
+		return true
+	}
+	first := from
+	for first < i && toks[first].kind != tokWord {
+		first++
+	}
+	return (toks[i].title || toks[i].caps) && i != first
 }
 
 // sigBefore reads a dose said before a drug name and joined by "of".

@@ -131,6 +131,10 @@ const (
 	// flagExcluded: a substance never listed as a medication (oxygen,
 	// alcohol, street drugs).
 	flagExcluded
+	// flagBrand: a one-word brand name ("Perform", "Tandem"): brands are
+	// written with a capital; in lower case or first in a sentence it
+	// needs a medication context.
+	flagBrand
 )
 
 var noSense = sense{concept: -1, rank: 255}
@@ -498,7 +502,7 @@ func (l *Lexicon) unspecifiedChild(header string) (int32, bool) {
 	if len(under) == 0 {
 		return -1, false
 	}
-	best, bestScore := "", -1
+	best, bestScore, bestLen := "", -1, 0
 	for _, code := range under {
 		c := l.concepts[l.icd[code]]
 		d := strings.ToLower(c.display)
@@ -506,15 +510,21 @@ func (l *Lexicon) unspecifiedChild(header string) (int32, bool) {
 		if strings.Contains(d, "unspecified") {
 			score += 4
 		}
-		if strings.Contains(d, "without") {
+		switch {
+		case strings.Contains(d, "without"), strings.Contains(d, "uncomplicated"):
 			score++
+		case strings.Contains(d, " with "):
+			score--
+		}
+		if strings.Contains(d, "remission") {
+			score -= 3 // the disease named is not in remission unless said
 		}
 		if len(code) == 8 && code[7] != 'A' {
 			// Subsequent encounters and sequelae are never what a mention means.
 			score -= 10
 		}
-		if score > bestScore || score == bestScore && len(code) < len(best) {
-			best, bestScore = code, score
+		if score > bestScore || score == bestScore && len(d) < bestLen {
+			best, bestScore, bestLen = code, score, len(d)
 		}
 	}
 	if len(under) > 1 && bestScore < 4 {
@@ -649,6 +659,9 @@ func (l *Lexicon) addName(n pendingName) {
 	if len(toks) == 1 && commonWords[toks[0]] {
 		flags |= flagCommon
 	}
+	if len(toks) == 1 && (c.kind == "BN" || n.kind == NameBrand) {
+		flags |= flagBrand
+	}
 	l.insert(toks, sysRx, sense{concept: n.concept, rank: rank, flags: flags})
 	if len(toks) <= 3 && flags&(flagAbbrev|flagExcluded) == 0 {
 		l.addFuzzy(toks, n.concept, rank)
@@ -751,6 +764,8 @@ var genericKeys = map[string]bool{
 	"attack": true, "turn": true, "episode": true, "hot": true, "low": true, "high": true, "sugar": true,
 	"temperature": true, "weight": true, "sick": true, "unwell": true, "ill": true, "trauma": true,
 	"accident": true, "pregnancy": true, "pregnant": true, "immunization": true, "vaccination": true,
+	"cavity": true, "gas": true, "laceration": true, "abrasion": true, "puncture": true, "tear": true,
+	"rupture": true, "crush": true, "avulsion": true, "amputation": true, "bruise": true,
 }
 
 func (l *Lexicon) insert(toks []string, sys uint8, s sense) {
@@ -843,7 +858,7 @@ func derivedTitles(title string) []derived {
 	var variants []string
 	noParens := stripParens(lower)
 	variants = append(variants, noParens)
-	for _, cut := range []string{", initial encounter", " initial encounter", ", in remission"} {
+	for _, cut := range []string{", initial encounter", " initial encounter"} {
 		if i := strings.Index(noParens, cut); i > 0 {
 			variants = append(variants, noParens[:i])
 		}
@@ -860,7 +875,9 @@ func derivedTitles(title string) []derived {
 		}
 		forms := [][]string{cleaned}
 		for i, t := range cleaned {
-			if t == "without" && i > 0 {
+			// "Gastritis without bleeding" is gastritis; "Laceration without
+			// foreign body of lip" is no laceration in general.
+			if t == "without" && i > 0 && !contains(cleaned[i:], "of") && !(i == 1 && genericKeys[cleaned[0]]) {
 				forms = append(forms, cleaned[:i])
 				break
 			}
@@ -901,6 +918,15 @@ func derivedTitles(title string) []derived {
 // osteoarthritis" is osteoarthritis, not "and osteoarthritis").
 var edgeStopWords = map[string]bool{"and": true, "or": true, "of": true, "with": true, "in": true, "the": true,
 	"to": true, "due": true, "for": true, "by": true, "on": true, "at": true}
+
+func contains(list []string, w string) bool {
+	for _, x := range list {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
 
 func stripParens(s string) string {
 	var b strings.Builder

@@ -18,7 +18,8 @@ var excludedSubstances = wordSet(
 	"oxygen", "ethanol", "alcohol", "cocaine", "heroin", "marijuana", "cannabis", "methamphetamine",
 	"tobacco", "water", "air", "medical air", "nitrogen", "carbon dioxide", "helium", "nitrous oxide",
 	"caffeine", "crack", "lsd", "ecstasy", "mdma", "phencyclidine", "sterile water", "cannabis sativa",
-	"tetrahydrocannabinol", "dronabinol",
+	"tetrahydrocannabinol", "dronabinol", "lead", "titanium", "nickel", "cobalt", "tungsten",
+	"mercury", "arsenic", "latex", "asbestos", "silicone", "stainless steel",
 )
 
 // labSubstances are ingredients that are also laboratory analytes or
@@ -36,7 +37,9 @@ var labSubstances = wordSet(
 	"renin", "gastrin", "glucagon", "immunoglobulin", "troponin", "bilirubin", "lipase", "amylase",
 	"alkaline phosphatase", "digoxin", "vancomycin", "gentamicin", "tobramycin", "theophylline", "phenytoin",
 	"valproate", "carbamazepine", "acetaminophen", "salicylate", "barium", "contrast", "gadolinium", "technetium",
-	"fluorescein", "methacholine", "adenosine", "dobutamine", "regadenoson", "tuberculin",
+	"fluorescein", "methacholine", "adenosine", "dobutamine", "regadenoson", "tuberculin", "thyroglobulin",
+	"calcitonin", "parathyroid hormone", "insulin like growth factor", "somatotropin", "ceruloplasmin",
+	"transferrin", "haptoglobin", "myoglobin", "lactoferrin", "hemoglobin a", "c reactive protein",
 )
 
 // commonWords are everyday English words that are also drug names in
