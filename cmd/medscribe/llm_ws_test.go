@@ -59,9 +59,13 @@ func (d *dictation) commit(all bool) []realtime.TranscriptEvent {
 	return evs
 }
 
-func (d *dictation) Step(context.Context) ([]realtime.TranscriptEvent, error) { return d.commit(false), nil }
-func (d *dictation) Stop(context.Context) ([]realtime.TranscriptEvent, error) { return d.commit(true), nil }
-func (d *dictation) Close() error                                              { return nil }
+func (d *dictation) Step(context.Context) ([]realtime.TranscriptEvent, error) {
+	return d.commit(false), nil
+}
+func (d *dictation) Stop(context.Context) ([]realtime.TranscriptEvent, error) {
+	return d.commit(true), nil
+}
+func (d *dictation) Close() error { return nil }
 
 // wrongCodes forces the answer of the generated model through its grammar:
 // drugs the dictation does not name (so the rules cannot have found them),
@@ -84,9 +88,11 @@ func TestModelExtractionOverWebSocket(t *testing.T) {
 		"Continue metformin.",
 	}
 	rt, err := realtime.NewServer(realtime.Config{
-		Store:          a.store,
-		Scheduler:      a.sched,
-		NewTranscriber: func(string) (realtime.Transcriber, error) { return &dictation{sentences: sentences, ready: make(chan struct{}, 1)}, nil },
+		Store:     a.store,
+		Scheduler: a.sched,
+		NewTranscriber: func(string) (realtime.Transcriber, error) {
+			return &dictation{sentences: sentences, ready: make(chan struct{}, 1)}, nil
+		},
 		NewExtractor: func(id, patient string) (extract.Extractor, error) {
 			return a.newExtractor(context.Background(), id, patient)
 		},
