@@ -55,14 +55,15 @@ type LLMOptions struct {
 
 // LLMStats count the work of one session, for benchmarks and metrics.
 type LLMStats struct {
-	Calls            int
-	PromptTokens     int // tokens evaluated for prompts (instructions, segments, turn markers)
-	FullPromptTokens int // what re-reading everything at each call would have evaluated
-	GeneratedTokens  int
-	Rebuilds         int // times the transcript was windowed to fit the context
-	Corrections      int
-	FirstPartial     []time.Duration // per call: segment given → first item.partial
-	FirstFinal       []time.Duration // per call: segment given → first item produced
+	Calls             int
+	InstructionTokens int // the instructions, evaluated once per session
+	PromptTokens      int // tokens evaluated for prompts (instructions, segments, turn markers)
+	FullPromptTokens  int // what re-reading everything at each call would have evaluated
+	GeneratedTokens   int
+	Rebuilds          int // times the transcript was windowed to fit the context
+	Corrections       int
+	FirstPartial      []time.Duration // per call: segment given → first item.partial
+	FirstFinal        []time.Duration // per call: segment given → first item produced
 }
 
 // LLM extracts items with a language model that reads the transcript once:
@@ -137,7 +138,7 @@ func NewLLM(ctx context.Context, lm LM, g Grounder, asm *Assembler, opts *LLMOpt
 	}
 	x := &LLM{lm: lm, seq: seq, grammar: grammar, ground: g, asm: asm, opts: o, suffix: suffix,
 		base: len(instr), ids: map[string]string{}, items: map[string]Description{}}
-	x.stats.PromptTokens = len(instr)
+	x.stats.PromptTokens, x.stats.InstructionTokens = len(instr), len(instr)
 	return x, nil
 }
 
