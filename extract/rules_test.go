@@ -392,3 +392,35 @@ func TestItemsNotFromText(t *testing.T) {
 		}
 	}
 }
+
+// TestLexiconConcurrent: sessions share one lexicon; the first ones to
+// feed build it together, safely (run with -race).
+func TestLexiconConcurrent(t *testing.T) {
+	lex := extract.NewLexicon(termtest.Vocabulary{DB: termtest.Starter(t)})
+	texts := []string{"Metformin 500 mg twice daily.", "Denies chest pain.", "Allergic to codeine.",
+		"Mother had diabetes.", "Start lisinopril 10 mg daily.", "Possible pneumonia."}
+	errs := make(chan error, len(texts)*4)
+	done := make(chan int, len(texts)*4)
+	for i := 0; i < len(texts)*4; i++ {
+		go func(i int) {
+			r := extract.NewRules(lex, &extract.Assembler{Subject: fhir.PlaceholderPatientReference("c")})
+			items, err := r.Feed(context.Background(), extract.Segment{ID: 1, Text: texts[i%len(texts)]}, nil)
+			if err != nil {
+				errs <- err
+			}
+			done <- len(items)
+		}(i)
+	}
+	for i := 0; i < len(texts)*4; i++ {
+		if n := <-done; n == 0 {
+			t.Error("a session got no item")
+		}
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if s := lex.Stats(); s.Keys == 0 || s.Concepts == 0 {
+		t.Errorf("lexicon stats %+v", s)
+	}
+}
