@@ -309,6 +309,16 @@ func (e *Engine) segments(window time.Duration) []speech.Segment {
 	return out
 }
 
+// decodedTokens is the number of tokens, text and special, that the last
+// call decoded (benchmarks report it: the decoder's cost grows with it).
+func (e *Engine) decodedTokens() int {
+	n := 0
+	for i := range int(C.whisper_full_n_segments_from_state(e.state)) {
+		n += int(C.whisper_full_n_tokens_from_state(e.state, C.int(i)))
+	}
+	return n
+}
+
 // centis converts whisper's 10 ms ticks.
 func centis(t int64) time.Duration { return time.Duration(t) * 10 * time.Millisecond }
 
