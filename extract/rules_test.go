@@ -218,6 +218,7 @@ func TestSameDrugOneItem(t *testing.T) {
 func TestAllergiesAreNeverMedications(t *testing.T) {
 	for _, text := range []string{
 		"She is allergic to amoxicillin.",
+		"I'm allergic to penicillin.",
 		"ALLERGIES: Amoxicillin and codeine.",
 		"Allergies: amoxicillin (hives).",
 		"For allergies, amoxicillin.",
