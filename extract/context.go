@@ -162,7 +162,7 @@ var triggers = func() map[string]trigger {
 		"ongoing", "got", "gets", "getting", "feels", "feeling", "noticed", "noticing", "experiencing",
 		"experienced", "suffers", "suffering", "suffered", "diagnosed with", "shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated", "there is", "there are",
 		"there was", "there were", "she has", "he has", "she had", "he had", "i have", "i had", "i get",
-		"i got", "i am", "i feel", "ive got", "ive had", "ive been", "im", "she is", "he is", "patient has",
+		"i got", "i am", "i feel", "ive got", "ive had", "ive been", "I'm", "she is", "he is", "patient has",
 		"patient had", "pt has")
 	for _, p := range []string{"due to", "secondary to", "because of", "as a result of", "cause of", "causes of",
 		"etiology of", "source of"} {

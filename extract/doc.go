@@ -289,7 +289,15 @@ func (d *docState) sentenceEnd(i int) int {
 			}
 		case tokPunct:
 			switch t.norm {
-			case ".", "?", "!", ";", ":":
+			case ".":
+				// A dot with no space after it inside a token run ("q.3
+				// weekly", "q.4h") ends no sentence.
+				if j+1 < len(toks) && toks[j+1].start == t.end && j > i && toks[j-1].end == t.start &&
+					(toks[j+1].kind == tokNum || toks[j+1].kind == tokWord && !toks[j+1].title) {
+					continue
+				}
+				return j
+			case "?", "!", ";", ":":
 				return j
 			}
 		case tokWord:

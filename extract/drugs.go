@@ -11,6 +11,7 @@ import (
 type statusCue struct {
 	status string // MedicationStatement.status
 	near   int    // forward cues: how many words before the drug they reach
+	strong bool   // right before the drug, it wins over a cue after it
 }
 
 // forwardStatus are cues before a drug ("start", "discontinue").
@@ -23,11 +24,11 @@ var forwardStatus = func() map[string]statusCue {
 	}
 	add("intended", 6, "start", "will start", "to start", "begin", "initiate", "initiated on", "prescribe", "prescribed",
 		"recommend", "recommended", "suggest", "suggested", "plan to start", "will add", "add", "try", "trial of",
-		"will be started on", "going to start", "going to give", "going to prescribe", "ill give", "i will give",
-		"give you", "ill prescribe", "i will prescribe", "we will start", "well start", "will begin", "will try",
+		"will be started on", "going to start", "going to give", "going to prescribe", "I'll give", "i will give",
+		"give you", "I'll prescribe", "i will prescribe", "we will start", "well start", "will begin", "will try",
 		"would like to start", "new prescription for", "advised to start", "advised to take", "to take",
 		"we will give", "prescription for", "rx", "will be given", "plan", "can take", "could take",
-		"you can have", "switch to", "switched to", "change to", "changed to", "instead", "ill start")
+		"you can have", "switch to", "switched to", "change to", "changed to", "instead", "I'll start")
 	add("not-taken", 6, "consider", "considering", "could consider", "not taking", "not on", "never took",
 		"never taken", "refused", "refuses", "declined", "declines", "doesnt take", "does not take", "didnt take",
 		"did not take", "not been taking", "hasnt been taking", "has not been taking", "denies taking", "no",
@@ -48,6 +49,9 @@ var forwardStatus = func() map[string]statusCue {
 		"started on", "was started on", "has been started on", "had been started on", "is on", "are on",
 		"been on", "also on", "still on", "still taking", "takes", "take", "went up on", "stays on")
 	add("active", 2, "on")
+	for _, p := range []string{"samples of", "sample of", "samples", "gave her samples of", "gave him samples of"} {
+		m[normPhrase(p)] = statusCue{status: "active", near: 6, strong: true}
+	}
 	return m
 }()
 
@@ -104,6 +108,12 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 			}
 		}
 	}
+	r.named = r.named[:0]
+	defer func() {
+		if len(r.named) > 0 {
+			r.lastMeds = append(r.lastMeds[:0], r.named...)
+		}
+	}()
 	negatedAllergy := false
 	if sentenceAllergy {
 		for _, t := range trig {
@@ -118,6 +128,16 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 			limit = drugs[k+1].start
 		}
 		sig := parseSig(toks, m.end, limit)
+		if sig.used == 0 && k+1 < len(drugs) && onlyConjunctions(toks, m.end, drugs[k+1].start) {
+			// "Xopenex and albuterol p.r.n.": drugs listed together share
+			// how they are taken, not their doses.
+			next := to
+			if k+2 < len(drugs) {
+				next = drugs[k+2].start
+			}
+			shared := parseSig(toks, drugs[k+1].end, next)
+			sig.freq, sig.prn, sig.prnFor, sig.route = shared.freq, shared.prn, shared.prnFor, shared.route
+		}
 		// A dose said before the name: "two puffs of albuterol", "20 mg of lisinopril".
 		if pre := d.sigBefore(toks, from, m.start, drugs, k); !pre.empty() {
 			mergeSig(&sig, pre)
@@ -219,13 +239,61 @@ func mergeSig(s *sigParts, pre sigParts) {
 // status reads what the sentence says happens to drug k: the nearest cue
 // before it in its clause, or a cue right after it.
 func (d *docState) status(toks []token, from int, m drugMention, limit int, drugs []drugMention, k int) (string, bool) {
-	// After the drug and its sig: "...was discontinued".
+	back, backOK := d.backwardCue(toks, m, limit, drugs, k)
+	fwd, fwdAt, fwdOK := d.forwardCue(toks, from, m)
+	switch {
+	case fwdOK && fwd.strong && words(toks, fwdAt, m.start) <= 4:
+		// A cue right before the drug ("samples of Crestor given") is
+		// about it more surely than one after.
+		return fwd.status, true
+	case backOK:
+		return back, true
+	case fwdOK:
+		return fwd.status, true
+	}
+	return "active", false
+}
+
+// backwardCue finds a status cue after a drug and its sig ("...was
+// discontinued"); drugs listed together share the cue after the last
+// ("Cardizem and metoprolol were discontinued").
+func (d *docState) backwardCue(toks []token, m drugMention, limit int, drugs []drugMention, k int) (string, bool) {
 	for i := m.end; i < limit && i < m.end+10; i++ {
 		if st, n, ok := phraseAt(toks, i, limit, backwardStatus); ok && n > 0 {
 			return st, true
 		}
 	}
-	best, bestAt := "", -1
+	if k+1 < len(drugs) && onlyConjunctions(toks, m.end, drugs[k+1].start) {
+		next := limit
+		if k+2 < len(drugs) {
+			next = drugs[k+2].start
+		} else {
+			next = len(toks)
+		}
+		return d.backwardCue(toks, drugs[k+1], next, drugs, k+1)
+	}
+	return "", false
+}
+
+// onlyConjunctions reports that toks[from:to] holds nothing but commas,
+// "and" and "or".
+func onlyConjunctions(toks []token, from, to int) bool {
+	if from >= to {
+		return false
+	}
+	for _, t := range toks[from:to] {
+		if !(t.norm == "," || t.is("and", "or", "as", "well")) {
+			return false
+		}
+	}
+	return true
+}
+
+// forwardCue finds the nearest status cue before a drug in its clause
+// and where it starts.
+func (d *docState) forwardCue(toks []token, from int, m drugMention) (statusCue, int, bool) {
+	var best statusCue
+	bestAt := -1
 	seen := 0
 	for i := m.start - 1; i >= from && seen < 12 && bestAt < 0; i-- {
 		t := toks[i]
@@ -245,14 +313,11 @@ func (d *docState) status(toks []token, from int, m drugMention, limit int, drug
 			if !ok || ln != n || words(toks, i+1, m.start) > st.near {
 				continue
 			}
-			best, bestAt = st.status, i-n+1
+			best, bestAt = st, i-n+1
 			break
 		}
 	}
-	if bestAt >= 0 {
-		return best, true
-	}
-	return "active", false
+	return best, bestAt, bestAt >= 0
 }
 
 // recordMedication turns a drug mention into a medication item or updates
@@ -303,7 +368,7 @@ func (r *Rules) recordMedication(m drugMention, name string, sig sigParts, statu
 		it.changed = !sameMedication(before, it.med) || it.med.Status != before.Status || it.json == nil
 	}
 	it.segment = segment
-	r.lastMed = it
+	r.named = append(r.named, it)
 }
 
 // comboStrengths reads the numbers of a combination strength ("50 mg/25

@@ -80,7 +80,8 @@ func (d *docState) sentence(from, to int) {
 
 // amendCues open a sentence that corrects the last drug's sig: "Make
 // that twice daily", "Change it to 1000 mg".
-var amendCues = wordSet("make that", "make it", "change that to", "change it to", "change to", "actually",
+var amendCues = wordSet("uh", "um", "so", "and", "okay", "ok", "right", "then", "er", "erm", "well",
+	"make that", "make it", "change that to", "change it to", "change to", "actually",
 	"sorry", "i mean", "correction", "rather", "that should be", "that is", "thats", "it is", "its", "no",
 	"instead", "scratch that", "let me correct that", "make the dose", "increase to", "decrease to",
 	"increase it to", "decrease it to", "increase that to", "decrease that to", "dose", "the dose is")
@@ -88,8 +89,7 @@ var amendCues = wordSet("make that", "make it", "change that to", "change it to"
 // amend applies a sentence that is only a sig ("Twice daily.", "Make that
 // 1000 mg.") to the last medication of the session.
 func (d *docState) amend(toks []token, from, to int) {
-	it := d.r.lastMed
-	if it == nil {
+	if len(d.r.lastMeds) == 0 {
 		return
 	}
 	i := from
@@ -111,11 +111,15 @@ func (d *docState) amend(toks []token, from, to int) {
 	if !cue && words(toks, from, to) > 6 {
 		return
 	}
-	before := it.med
-	s.apply(&it.med)
-	if !sameMedication(before, it.med) {
-		it.changed = true
-		it.segment = d.seg.ID
+	// "Either nitrofurantoin or trimethoprim. One tablet twice a day.":
+	// the sig is each one's.
+	for _, it := range d.r.lastMeds {
+		before := it.med
+		s.apply(&it.med)
+		if !sameMedication(before, it.med) {
+			it.changed = true
+			it.segment = d.seg.ID
+		}
 	}
 }
 

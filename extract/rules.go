@@ -29,7 +29,8 @@ type Rules struct {
 	items    map[string]*ruleItem
 	order    []*ruleItem
 	counters map[string]int
-	lastMed  *ruleItem
+	lastMeds []*ruleItem // the drugs of the last sentence that named any: what "make that..." amends
+	named    []*ruleItem // the drugs the current sentence names
 	lastSeg  int
 	question *question // a question still waiting for its answer
 	speaker  string    // "doctor" or "patient" in a transcribed conversation

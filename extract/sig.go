@@ -123,7 +123,9 @@ var freqCodes = map[string]string{
 	"qod": "QOD", "every other day": "QOD", "on alternate day": "QOD", "alternate day": "QOD", "eod": "QOD",
 	"weekly": "WK", "once a week": "WK", "every week": "WK", "q week": "WK", "qwk": "WK", "once weekly": "WK",
 	"once per week": "WK", "monthly": "MO", "once a month": "MO", "every month": "MO", "q month": "MO",
-	"once monthly": "MO",
+	"once monthly": "MO", "on a monthly basis": "MO", "monthly basis": "MO", "on a daily basis": "QD",
+	"daily basis": "QD", "on a weekly basis": "WK", "weekly basis": "WK", "every bedtime": "BED",
+	"each bedtime": "BED", "at night time": "BED", "nightly at bedtime": "BED",
 }
 
 // whenPhrases are meal and day-time events (fhir event-timing codes).
@@ -311,6 +313,9 @@ func (s *sigParts) readPart(toks []token, i, to int) int {
 	if n := s.readTimes(toks, i, to); n > 0 {
 		return n
 	}
+	if n := s.readWeekdays(toks, i, to); n > 0 {
+		return n
+	}
 	// A dose: "500 mg", "1-2 tablets", "5 to 10 mg", "one tablet", "250/50".
 	if n := s.readDose(toks, i, to); n > 0 {
 		return n
@@ -415,7 +420,11 @@ func (s *sigParts) readEvery(toks []token, i, to int) int {
 	}
 	unit, ok := durationUnit(toks[j].norm)
 	if !ok {
-		return 0
+		// "q.3 weekly": every 3 weeks.
+		unit, ok = map[string]string{"weekly": "weeks", "daily": "days", "monthly": "months", "hourly": "hours"}[toks[j].norm]
+		if !ok {
+			return 0
+		}
 	}
 	j++
 	for j < to && toks[j].kind == tokPunct && toks[j].norm == "." && j+1 < to && toks[j+1].start == toks[j].end {
@@ -492,6 +501,39 @@ func (s *sigParts) readTimes(toks []token, i, to int) int {
 	return j + 1 - i
 }
 
+var weekdays = map[string]bool{"monday": true, "tuesday": true, "wednesday": true, "thursday": true,
+	"friday": true, "saturday": true, "sunday": true, "mon": true, "tue": true, "wed": true, "thu": true, "fri": true,
+	"sat": true, "sun": true}
+
+// readWeekdays reads days of the week ("Mondays, Wednesdays and Fridays"):
+// so many times a week.
+func (s *sigParts) readWeekdays(toks []token, i, to int) int {
+	if !weekdays[toks[i].norm] {
+		return 0
+	}
+	days := map[string]bool{}
+	j, end := i, i
+	for j < to {
+		t := toks[j]
+		switch {
+		case weekdays[t.norm]:
+			days[t.norm[:3]] = true
+			j++
+			end = j
+		case t.norm == "," || t.is("and", "or", "on"):
+			j++
+		default:
+			j = to
+		}
+	}
+	if len(days) > 1 {
+		s.freq = fhir.Frequency{Times: len(days), Period: "1", PeriodUnit: "wk"}
+	} else {
+		s.freq = fhir.Frequency{Times: 1, Period: "1", PeriodUnit: "wk"}
+	}
+	return end - i
+}
+
 // readDose reads a dose or strength.
 func (s *sigParts) readDose(toks []token, i, to int) int {
 	lo, n := number(toks, i, to)
@@ -514,7 +556,7 @@ func (s *sigParts) readDose(toks []token, i, to int) int {
 	}
 	unit, un, ok := phraseAt(toks, j, to, doseUnits)
 	if !ok {
-		return 0
+		return s.bareDose(toks, i, j, to, lo, hi, combo)
 	}
 	if (toks[i].norm == "a" || toks[i].norm == "an") && !countUnits[unit] {
 		return 0
@@ -582,6 +624,46 @@ func (s *sigParts) readDose(toks []token, i, to int) int {
 	return j - i
 }
 
+// bareDose reads a number said without a unit where its meaning is clear:
+// a combination strength before a frequency or the end ("Advair 250/50
+// b.i.d."), a new dose after "to" ("increase Lasix to 40 b.i.d.": the unit
+// of the dose before), or a count before a frequency ("one daily": a
+// tablet).
+func (s *sigParts) bareDose(toks []token, i, j, to int, lo, hi string, combo bool) int {
+	if toks[i].kind == tokWord && !(numberWords[toks[i].norm] != "" && toks[i].norm != "a" && toks[i].norm != "an") {
+		return 0
+	}
+	nextIsSig := j >= to || toks[j].kind == tokPunct && toks[j].norm != "/" && toks[j].norm != "%" || sigStartWord(toks[j]) ||
+		freqCodes[toks[j].norm] != ""
+	if _, _, ok := phraseAt(toks, j, to, freqCodes); ok {
+		nextIsSig = true
+	}
+	switch {
+	case combo:
+		a, _ := strconv.ParseFloat(lo, 64)
+		if a <= 2 || !nextIsSig {
+			return 0
+		}
+		s.combo = lo + "/" + hi
+	case hi != "" || !nextIsSig:
+		return 0
+	case i > 0 && toks[i-1].is("to") && toks[i].kind == tokNum:
+		s.dose = fhir.Dose{Value: fhir.Decimal(lo)} // the unit comes from the dose before
+	default:
+		n, err := strconv.ParseFloat(lo, 64)
+		if err != nil || n > 4 || j >= to {
+			return 0
+		}
+		if _, _, ok := phraseAt(toks, j, to, freqCodes); !ok {
+			return 0
+		}
+		if s.dose.IsZero() {
+			s.dose = fhir.Dose{Value: fhir.Decimal(lo), Unit: "tablet"}
+		}
+	}
+	return j - i
+}
+
 // sigStartWord reports words that begin a sig.
 func sigStartWord(t token) bool {
 	_, ok := freqCodes[t.norm]
@@ -621,9 +703,14 @@ var prnReasonWords = map[string]bool{
 // apply writes the sig into a medication item. Later sigs overwrite what
 // they say; what they do not say is kept.
 func (s sigParts) apply(m *fhir.MedicationItem) {
-	if !s.dose.IsZero() {
+	switch {
+	case !s.dose.IsZero() && s.dose.Unit == "":
+		if m.Dose.Unit != "" {
+			m.Dose = fhir.Dose{Value: s.dose.Value, Unit: m.Dose.Unit}
+		}
+	case !s.dose.IsZero():
 		m.Dose = s.dose
-	} else if !s.strength.IsZero() {
+	case !s.strength.IsZero():
 		m.Dose = s.strength
 	}
 	if s.route != "" {

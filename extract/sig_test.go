@@ -93,6 +93,12 @@ var sigCases = []struct {
 	{"2 sprays in each nostril daily", sigWant{"dose": "2 sprays", "route": "46713006", "timing": "QD"}},
 	{"81 mg daily", sigWant{"dose": "81 mg", "timing": "QD"}},
 	{"1,000 mg twice daily", sigWant{"dose": "1000 mg", "timing": "BID"}},
+	{"200 mg IM q.3 weekly", sigWant{"dose": "200 mg", "route": "78421000", "timing": "Q3WK"}},
+	{"IM on a monthly basis", sigWant{"route": "78421000", "timing": "MO"}},
+	{"1 tablet p.o. every bedtime", sigWant{"dose": "1 tablet", "route": "26643006", "timing": "BED", "when": "HS"}},
+	{"Mondays, Wednesdays and Fridays", sigWant{"timing": "3/1 wk"}},
+	{"one daily", sigWant{"dose": "1 tablet", "timing": "QD"}},
+	{"250/50 b.i.d.", sigWant{"timing": "BID"}},
 }
 
 // TestSigToDosage reads each sig phrase, applies it to a medication and

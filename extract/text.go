@@ -239,9 +239,13 @@ func normWord(raw string) string {
 	}
 	w := b.String()
 	if i := strings.IndexByte(w, '\''); i >= 0 {
-		if w[i+1:] == "s" {
+		switch {
+		case w[i+1:] == "s":
 			w = w[:i]
-		} else {
+		case w == "i'm" || w == "i'll":
+			// Not the routes IM and the word ill.
+			w = map[string]string{"i'm": "iam", "i'll": "iwill"}[w]
+		default:
 			w = strings.ReplaceAll(w, "'", "")
 		}
 	}

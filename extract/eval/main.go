@@ -238,6 +238,9 @@ func WriteTable(w io.Writer, rep Report, docs bool) {
 		for _, s := range d.FalsePositives {
 			fmt.Fprintln(w, "  fp    "+s)
 		}
+		for _, s := range d.Attributes {
+			fmt.Fprintln(w, "  attr  "+s)
+		}
 		if len(d.UnknownCodes) > 0 {
 			fmt.Fprintln(w, "  codes not in terminology: "+strings.Join(d.UnknownCodes, ", "))
 		}

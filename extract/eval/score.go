@@ -132,6 +132,9 @@ type DocResult struct {
 	Misses         []string `json:"misses,omitempty"`
 	FalsePositives []string `json:"false_positives,omitempty"`
 	UnknownCodes   []string `json:"codes_not_in_terminology,omitempty"`
+	// Attributes lists matched medications whose status, dose, frequency
+	// or route disagrees with the gold.
+	Attributes []string `json:"attribute_mismatches,omitempty"`
 }
 
 // KnownFunc reports whether a code exists in the terminology.
@@ -467,25 +470,36 @@ func scoreMedications(res *DocResult, doc Doc, all []resource, rx *RxMap) {
 			if !g.Nonspecific {
 				c.MedRxTP++
 			}
+			bad := func(what, gold, got string) {
+				res.Attributes = append(res.Attributes, fmt.Sprintf("med %q %s: gold %q, system %q", g.Mention, what, gold, got))
+			}
 			if statusGroups[g.Status][s.status] {
 				c.StatusMatched++
+			} else {
+				bad("status", g.Status, s.status)
 			}
 			if g.Dose != nil {
 				c.DoseGold++
 				if normDose(*g.Dose) == s.dose {
 					c.DoseMatched++
+				} else {
+					bad("dose", *g.Dose, s.dose)
 				}
 			}
 			if g.Frequency != nil {
 				c.FreqGold++
 				if strings.EqualFold(*g.Frequency, s.freq) {
 					c.FreqMatched++
+				} else {
+					bad("frequency", *g.Frequency, s.freq)
 				}
 			}
 			if g.Route != nil {
 				c.RouteGold++
 				if *g.Route == s.route {
 					c.RouteMatched++
+				} else {
+					bad("route", *g.Route, s.route)
 				}
 			}
 		case gi >= 0:
