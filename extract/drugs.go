@@ -171,6 +171,7 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 					reactions = append(reactions, d.seg.Text[toks[c.start].start:toks[c.end-1].end])
 				}
 			}
+			r.at = toks[m.start].start
 			r.recordAllergy(m, name, reactions, d.seg.ID)
 			continue
 		}
@@ -185,6 +186,7 @@ func (d *docState) drugs(toks []token, from, to int, drugs []drugMention, trig [
 			continue
 		}
 		status, explicit := d.status(toks, from, m, limit, drugs, k)
+		r.at = toks[m.start].start
 		r.recordMedication(m, name, sig, status, explicit, d.seg.ID)
 	}
 	return used

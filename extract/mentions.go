@@ -24,6 +24,7 @@ type condMention struct {
 	a          assertion
 	sec        section
 	segment    int
+	at         int // byte offset of the mention in its segment
 	question   bool
 }
 
@@ -420,6 +421,7 @@ func (d *docState) conditions(toks []token, from, to int, conds []condMention, t
 			continue // the spouse's or a friend's condition
 		}
 		m.text = d.seg.Text[toks[m.start].start:toks[m.end-1].end]
+		m.at = toks[m.start].start
 		m.sec = r.sec
 		m.segment = d.seg.ID
 		if asking && !m.a.negated && !m.a.family {
@@ -640,6 +642,7 @@ func subsetOf(a, b []string) bool {
 // recordCondition turns a condition mention into an item or updates one.
 func (r *Rules) recordCondition(m condMention) {
 	lex := r.lex
+	r.at = m.at
 	concept := m.concept
 	a := m.a
 	if a.family && a.negated {

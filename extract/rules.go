@@ -31,6 +31,7 @@ type Rules struct {
 	counters map[string]int
 	lastMeds []*ruleItem // the drugs of the last sentence that named any: what "make that..." amends
 	named    []*ruleItem // the drugs the current sentence names
+	at       int         // byte offset of the mention being recorded
 	lastSeg  int
 	question *question // a question still waiting for its answer
 	speaker  string    // "doctor" or "patient" in a transcribed conversation
@@ -60,6 +61,7 @@ type ruleItem struct {
 	level         int      // condition: strength of the assertion that set it (see assertionLevel)
 	words         []string // condition: the key tokens of cond.Text
 	segment       int
+	first         [2]int // segment id and byte offset of the first mention
 	json          []byte // the last resource returned
 	changed       bool
 }
@@ -241,11 +243,22 @@ func freqText(f fhir.Frequency, prn bool) string {
 func (r *Rules) newItem(key, kind string, segment int) *ruleItem {
 	prefix := map[string]string{KindMedication: "med", KindCondition: "cond", KindAllergy: "allergy", KindFamily: "fhx"}[kind]
 	r.counters[prefix]++
-	it := &ruleItem{id: fmt.Sprintf("%s-%d", prefix, r.counters[prefix]), key: key, kind: kind, segment: segment}
+	it := &ruleItem{id: fmt.Sprintf("%s-%d", prefix, r.counters[prefix]), key: key, kind: kind, segment: segment,
+		first: [2]int{segment, r.at}}
 	r.items[key] = it
-	r.order = append(r.order, it)
+	// Items are kept in order of first mention: within a sentence drugs
+	// are read before conditions, so insert by position.
+	i := len(r.order)
+	for i > 0 && less(it.first, r.order[i-1].first) {
+		i--
+	}
+	r.order = append(r.order, nil)
+	copy(r.order[i+1:], r.order[i:])
+	r.order[i] = it
 	return it
 }
+
+func less(a, b [2]int) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
 
 // ingredientCodings lists the codings of a drug's ingredients.
 func (l *Lexicon) ingredientCodings(ins []int32) []fhir.Coding {
