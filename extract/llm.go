@@ -384,7 +384,7 @@ func (x *LLM) item(ctx context.Context, seg Segment, mi modelItem) (Item, bool, 
 		return Item{}, false, nil
 	}
 	d.ID = x.identify(d)
-	it, nerr, err := x.asm.Item(ctx, d, source, seg.ID)
+	it, nerr, why, err := x.build(ctx, d, source, seg.ID)
 	if err != nil {
 		return Item{}, false, err
 	}
@@ -393,7 +393,7 @@ func (x *LLM) item(ctx context.Context, seg Segment, mi modelItem) (Item, bool, 
 		x.stats.Corrections++
 		x.mu.Unlock()
 		orig, _ := json.Marshal(mi)
-		ans, _, _, err := x.ask(ctx, seg, nil, correctionPrompt(string(orig), problems(it.Validation)))
+		ans, _, _, err := x.ask(ctx, seg, nil, correctionPrompt(string(orig), why))
 		if err != nil {
 			return Item{}, false, err
 		}
@@ -408,26 +408,47 @@ func (x *LLM) item(ctx context.Context, seg Segment, mi modelItem) (Item, bool, 
 			break
 		}
 		fixed.ID = d.ID
-		fit, ferr, err := x.asm.Item(ctx, fixed, SourceCorrected, seg.ID)
+		fit, ferr, fwhy, err := x.build(ctx, fixed, SourceCorrected, seg.ID)
 		if err != nil {
 			return Item{}, false, err
 		}
 		if ferr < nerr {
-			d, it, nerr = fixed, fit, ferr
+			d, it, nerr, why = fixed, fit, ferr, fwhy
 		}
 	}
 	if nerr > 0 {
 		// Last resort: only what the terminology vouches for.
 		plain := Description{ID: d.ID, Kind: d.Kind, Name: d.Name, Text: d.Text, Code: d.Code,
 			Ingredients: d.Ingredients, Status: d.Status, Assertion: d.Assertion, Relative: d.Relative}
-		if fit, ferr, err := x.asm.Item(ctx, plain, SourceFallback, seg.ID); err == nil && ferr < nerr {
-			d, it = plain, fit
+		fit, ferr, _, err := x.build(ctx, plain, SourceFallback, seg.ID)
+		if err != nil {
+			return Item{}, false, err
+		}
+		if ferr < nerr {
+			d, it, nerr = plain, fit, ferr
+		}
+		if it.Resource == nil {
+			return Item{}, false, nil // nothing buildable: drop the item
 		}
 	}
 	x.mu.Lock()
 	x.items[d.ID] = d
 	x.mu.Unlock()
 	return it, true, nil
+}
+
+// build assembles a description. An item the builders refuse (a reversed
+// dose range, say) counts as one error, like a validation error, so that
+// the model gets to correct it; why says what was wrong.
+func (x *LLM) build(ctx context.Context, d Description, source string, segID int) (Item, int, string, error) {
+	it, nerr, err := x.asm.Item(ctx, d, source, segID)
+	if errors.Is(err, fhir.ErrInvalidItem) {
+		return Item{}, 1, err.Error(), nil
+	}
+	if err != nil {
+		return Item{}, 0, "", err
+	}
+	return it, nerr, problems(it.Validation), nil
 }
 
 // problems summarises an OperationOutcome's errors for a correction prompt.

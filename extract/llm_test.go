@@ -352,3 +352,30 @@ type smallLM struct {
 }
 
 func (l *smallLM) NewSeq() (Seq, error) { return &scriptSeq{lm: l.scriptLM, capacity: l.capacity}, nil }
+
+// TestLLMCorrects: an item the validator rejects goes back to the model
+// with the problems; its fixed version is kept and marked corrected.
+func TestLLMCorrects(t *testing.T) {
+	t.Parallel()
+	x, lm := newScripted(t,
+		`{"items":[{"type":"medication","name":"oxycodone","dose":"10 to 5 mg","frequency":"q4h prn"}]}`,
+		`{"items":[{"type":"medication","name":"oxycodone","dose":"5 to 10 mg","frequency":"q4h prn"}]}`,
+	)
+	items, err := x.Feed(context.Background(), Segment{ID: 0, Text: "Oxycodone 5 to 10 mg every 4 hours as needed."}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 {
+		t.Fatalf("%d items", len(items))
+	}
+	if items[0].Source != SourceCorrected || errorsIn(t, items[0]) != 0 {
+		t.Fatalf("source %q, %d errors: %s", items[0].Source, errorsIn(t, items[0]), items[0].Validation)
+	}
+	if st := x.Stats(); st.Corrections != 1 {
+		t.Fatalf("%d correction rounds, want 1", st.Corrections)
+	}
+	last := lm.prompts[len(lm.prompts)-1]
+	if !strings.Contains(last, "This item from your answer is invalid") || !strings.Contains(last, "Problems:") {
+		t.Fatalf("the correction prompt does not carry the problems")
+	}
+}
