@@ -432,7 +432,11 @@ func (d *docState) conditions(toks []token, from, to int, conds []condMention, t
 		r.recordCondition(m)
 	}
 	if len(asked) > 0 {
-		r.question = &question{mentions: asked}
+		alt := false
+		for _, t := range toks[from:to] {
+			alt = alt || t.is("or")
+		}
+		r.question = &question{mentions: asked, alternative: alt}
 	}
 }
 
@@ -522,7 +526,7 @@ func (d *docState) answer(toks []token, from int, trig []foundTrigger) {
 	r.question = nil
 	var first []string
 	for k := from; k < len(toks) && len(first) < 3; k++ {
-		if toks[k].kind == tokWord {
+		if toks[k].kind == tokWord && !(len(first) == 0 && answerFillers[toks[k].norm]) {
 			first = append(first, toks[k].norm)
 		}
 	}
@@ -538,14 +542,36 @@ func (d *docState) answer(toks []token, from int, trig []foundTrigger) {
 	default:
 		return
 	}
+	answered := map[string]bool{}
+	for k := from; k < len(toks) && k < from+24; k++ {
+		if toks[k].kind == tokWord {
+			answered[toks[k].norm] = true
+		}
+	}
 	for _, m := range q.mentions {
 		m.question = false
 		if verdict < 0 {
 			m.a.negated = true
+		} else if (len(q.mentions) > 1 || q.alternative) && !anyWord(keyTokens(m.text), answered) {
+			// "Wheezy, or just tightness?" "Yeah, a bit of tightness.": the
+			// yes is for what the answer names.
+			continue
 		}
 		r.recordCondition(m)
 	}
 }
+
+func anyWord(ws []string, set map[string]bool) bool {
+	for _, w := range ws {
+		if set[w] && !fillerWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// answerFillers may open an answer before its "no" or "yes".
+var answerFillers = wordSet("um", "uh", "er", "erm", "hmm", "oh", "well", "so", "ah", "mm")
 
 func hasPrefixWord(s string, prefixes ...string) bool {
 	for _, p := range prefixes {

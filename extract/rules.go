@@ -69,7 +69,8 @@ type ruleItem struct {
 // question is a question in a conversation ("Any chest pain?") whose
 // conditions the answer asserts or denies.
 type question struct {
-	mentions []condMention
+	mentions    []condMention
+	alternative bool // "X, or just Y?": a yes is for what the answer names
 }
 
 // NewRules starts a session's rules extractor over a shared lexicon.

@@ -425,3 +425,40 @@ func TestLexiconConcurrent(t *testing.T) {
 		t.Errorf("lexicon stats %+v", s)
 	}
 }
+
+// TestQuestionAndAnswer: in a conversation, the patient's answer asserts
+// or denies what the doctor asked; an unanswered question asserts nothing.
+func TestQuestionAndAnswer(t *testing.T) {
+	cases := []struct {
+		text, want string // want: the verification status of the chest pain item, or "" for none
+	}{
+		{"Doctor: Any chest pain?\nPatient: Um, no, not at all.", "refuted"},
+		{"Doctor: Any chest pain?\nPatient: Yeah, a little.", "confirmed"},
+		{"Doctor: Any chest pain?\nPatient: It started on Monday.", ""},
+		{"Doctor: Do you get chest pain, or just tightness?\nPatient: Uh, yeah, a bit of tightness.", ""},
+		{"Doctor: Do you get chest pain, or just tightness?\nPatient: Yes, the chest pain.", "confirmed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.text, func(t *testing.T) {
+			s := newSession(t)
+			s.feed(tc.text)
+			got := ""
+			for _, it := range s.all("Condition") {
+				c := resource[fhir.Condition](t, it)
+				if c.Code.Coding[0].Code == "R07.9" {
+					got = c.VerificationStatus.Coding[0].Code
+				}
+			}
+			if got != tc.want {
+				t.Errorf("chest pain: %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// The answer may come in the next segment.
+	s := newSession(t)
+	s.feed("Doctor: Any fever?")
+	items := s.feed("Patient: No.")
+	if len(items) != 1 || !strings.Contains(string(items[0].Resource), `"refuted"`) {
+		t.Errorf("answer in the next segment gave %v", ids(items))
+	}
+}
