@@ -75,12 +75,15 @@ $(DL)/verified: $(DL)/whisper.rn-$(WHISPER_RN_VERSION).tgz $(DL)/llama.rn-$(LLAM
 
 # Unpack whisper.cpp + ggml and rename the two things whisper.rn's wsp_ prefix
 # missed (the C++ namespace ggml::cpu and the dl_* helpers), which would
-# otherwise collide with ollama's ggml at link time.
-$(WSRC)/.patched: $(DL)/verified
+# otherwise collide with ollama's ggml at link time; then apply our patches
+# (speech/whisper/patches: why each is needed is written at its top).
+WPATCHES := $(sort $(wildcard $(ROOT)/speech/whisper/patches/*.patch))
+$(WSRC)/.patched: $(DL)/verified $(WPATCHES)
 	rm -rf $(WSRC) && mkdir -p $(WSRC) $(NATIVE)/whisper/include
 	tar xzf $(DL)/whisper.rn-$(WHISPER_RN_VERSION).tgz -C $(WSRC) --strip-components=2 package/cpp
 	grep -rlE '\bggml::cpu\b|\bdl_(load_library|get_sym|error)\b' $(WSRC) --include='*.c' --include='*.cpp' --include='*.h' \
 		| xargs sed -i -E 's/\bggml::cpu\b/wsp_ggml::cpu/g; s/\bdl_(load_library|get_sym|error)\b/wsp_dl_\1/g'
+	for p in $(WPATCHES); do (cd $(WSRC) && git apply -p1 $$p); done
 	cp $(WSRC)/whisper.h $(WSRC)/ggml.h $(WSRC)/ggml-cpu.h $(WSRC)/ggml-backend.h $(WSRC)/ggml-alloc.h \
 		$(WSRC)/ggml-opt.h $(WSRC)/gguf.h $(NATIVE)/whisper/include/
 	touch $@
