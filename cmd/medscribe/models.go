@@ -83,6 +83,29 @@ func (sm *speechModel) streamOptions(threads int) *speech.StreamOptions {
 	return o
 }
 
+// loadVAD loads the Silero VAD model at path; with no path, one fetched
+// with 'medscribe models pull' is used when present, else nil (the
+// built-in energy detector).
+func loadVAD(path string, log *slog.Logger) (*whisper.VADModel, error) {
+	if path == "" {
+		if dir, err := models.DefaultDir(); err == nil {
+			if _, p, ok := models.FindAny(dir, "silero-vad-v6.2.0", "silero-vad-v5.1.2"); ok {
+				path = p
+			}
+		}
+	}
+	if path == "" {
+		log.Info("voice activity: built-in energy detector")
+		return nil, nil
+	}
+	m, err := whisper.LoadVAD(path)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("voice activity: Silero VAD", "path", path)
+	return m, nil
+}
+
 // pulledLLM is the path of a language model fetched with 'medscribe models
 // pull', if any: MedGemma when there is a GPU, else the CPU default.
 func pulledLLM(gpu bool) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/medscribe/medscribe/realtime"
 	"github.com/medscribe/medscribe/realtime/sched"
 	"github.com/medscribe/medscribe/speech"
+	"github.com/medscribe/medscribe/speech/whisper"
 	"github.com/medscribe/medscribe/web"
 )
 
@@ -94,6 +95,7 @@ type app struct {
 	handler  http.Handler
 	kind     string // extractor in use: rules or llm
 	llmOpts  *extract.LLMOptions
+	vad      *whisper.VADModel // nil: the built-in energy detector
 }
 
 func newApp(ctx context.Context, c *serveConfig, log *slog.Logger) (*app, error) {
@@ -124,7 +126,17 @@ func newApp(ctx context.Context, c *serveConfig, log *slog.Logger) (*app, error)
 	if a.term, a.termName, err = openTerminology(ctx, termPath, log); err != nil {
 		return nil, err
 	}
+	// The rules' matcher over the whole terminology takes seconds to
+	// build: build it now, not when the first clinician starts talking.
+	start := time.Now()
+	if err := lexiconOf(a.term).Build(ctx); err != nil {
+		return nil, fmt.Errorf("build the terminology matcher: %w", err)
+	}
+	log.Info("terminology matcher ready", "ms", time.Since(start).Milliseconds())
 	if a.speech, err = loadSpeech(ctx, c.whisperModel, log); err != nil {
+		return nil, err
+	}
+	if a.vad, err = loadVAD(c.vadModel, log); err != nil {
 		return nil, err
 	}
 	switch c.extractor {
@@ -225,12 +237,29 @@ func (a *app) newTranscriber(id string) (realtime.Transcriber, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := speech.NewStream(eng, a.speech.streamOptions(a.cfg.threads))
+	opts := a.speech.streamOptions(a.cfg.threads)
+	closeFn := eng.Close
+	if a.vad != nil {
+		det, err := a.vad.NewDetector()
+		if err != nil {
+			eng.Close()
+			return nil, err
+		}
+		opts.Detector = det
+		closeFn = func() error {
+			err := eng.Close()
+			if e := det.Close(); err == nil {
+				err = e
+			}
+			return err
+		}
+	}
+	s, err := speech.NewStream(eng, opts)
 	if err != nil {
-		eng.Close()
+		closeFn()
 		return nil, err
 	}
-	return realtime.NewStreamTranscriber(s, eng.Close), nil
+	return realtime.NewStreamTranscriber(s, closeFn), nil
 }
 
 // newExtractor makes one session's extractor. patient is the session's

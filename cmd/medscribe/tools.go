@@ -12,6 +12,7 @@ import (
 	"github.com/medscribe/medscribe/cmd/medscribe/internal/models"
 	"github.com/medscribe/medscribe/cmd/medscribe/internal/testmodels"
 	"github.com/medscribe/medscribe/db/terminology"
+	"github.com/medscribe/medscribe/extract/eval"
 )
 
 func init() {
@@ -23,6 +24,15 @@ func init() {
 		return err
 	})
 	register("terminology", "import, search and count ICD-10-CM and RxNorm codes", runTerminology)
+	register("eval", "score the rules extractor on a labelled gold set (P/R/F1, assertion and allergy errors)", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return eval.Main(ctx, args, stdout, stderr, func(ctx context.Context, path string) (eval.Terminology, error) {
+			t, name, err := openTerminology(ctx, path, slogDiscard())
+			if err != nil {
+				return eval.Terminology{}, err
+			}
+			return eval.Terminology{Vocabulary: termVocabulary{t}, Codes: t, Name: name, Close: t.Close}, nil
+		})
+	})
 	register("models", "download and verify the real whisper, VAD and language models", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err := models.Main(ctx, args, stdout, stderr)
 		if errors.Is(err, models.ErrUsage) {
