@@ -24,6 +24,8 @@ import (
 // Scheduler grants lanes for native compute (see package sched).
 type Scheduler interface {
 	Acquire(ctx context.Context, c sched.Class, session string) (release func(), err error)
+	// Yield gives the lane to waiting work, if any, and takes it back.
+	Yield(ctx context.Context, c sched.Class, session string, release func()) (func(), error)
 }
 
 // Config wires a Server. Zero durations and sizes take the defaults given.

@@ -406,13 +406,25 @@ func (s *Session) extractLoop(ctx context.Context, segs *queue[extract.Segment])
 			}
 		}
 		release := func() {}
+		fctx := ctx
 		if light == nil || !light.Light() {
 			var err error
 			if release, err = s.cfg.Scheduler.Acquire(ctx, sched.Extract, s.ID); err != nil {
 				return err
 			}
+			// A model's answer can take seconds: between tokens it lets
+			// waiting speech take the lane, so words keep appearing.
+			fctx = extract.WithYield(ctx, func(ctx context.Context) error {
+				r, err := s.cfg.Scheduler.Yield(ctx, sched.Extract, s.ID, release)
+				if err != nil {
+					release = func() {}
+					return err
+				}
+				release = r
+				return nil
+			})
 		}
-		items, err := s.extractor.Feed(ctx, seg, func(p extract.Partial) {
+		items, err := s.extractor.Feed(fctx, seg, func(p extract.Partial) {
 			s.send(itemPartial{Type: TypeItemPartial, ItemID: p.ItemID, Kind: p.Kind, Fields: p.Fields})
 		})
 		release()

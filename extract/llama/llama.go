@@ -39,6 +39,8 @@ import (
 
 	"github.com/ollama/ollama/llama"
 	"github.com/ollama/ollama/ml"
+
+	"github.com/medscribe/medscribe/extract"
 )
 
 var (
@@ -293,6 +295,11 @@ func (s *Seq) Eval(ctx context.Context, tokens []int) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return start, err
 		}
+		if start > 0 {
+			if err := extract.Yield(ctx); err != nil {
+				return start, err
+			}
+		}
 		end := min(start+s.opts.Batch, len(tokens))
 		s.batch.Clear()
 		for i := start; i < end; i++ {
@@ -379,6 +386,9 @@ func (s *Seq) Generate(ctx context.Context, opts GenOptions, fn func(Token) bool
 		}
 		if pos+1 >= s.opts.Context {
 			return out, ErrContextFull
+		}
+		if err := extract.Yield(ctx); err != nil {
+			return out, err
 		}
 		s.batch.Clear()
 		s.batch.Add(id, nil, pos, true, 0)

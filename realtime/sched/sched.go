@@ -142,6 +142,24 @@ func (s *Scheduler) dispatchLocked() {
 	}
 }
 
+// Yield lets a long job give its lane to waiting work between steps: if
+// any job waits, it releases the lane and queues again (speech, served
+// first, then goes ahead of the rest of this job); otherwise it returns at
+// once. It returns the release function to use from then on.
+func (s *Scheduler) Yield(ctx context.Context, c Class, session string, release func()) (func(), error) {
+	s.mu.Lock()
+	waiting := 0
+	for _, q := range s.waiting {
+		waiting += len(q)
+	}
+	s.mu.Unlock()
+	if waiting == 0 {
+		return release, nil
+	}
+	release()
+	return s.Acquire(ctx, c, session)
+}
+
 // Forget drops a finished session's fairness record.
 func (s *Scheduler) Forget(session string) {
 	s.mu.Lock()

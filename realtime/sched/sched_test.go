@@ -163,3 +163,27 @@ func TestCancelWhileWaiting(t *testing.T) {
 	}
 	r2()
 }
+
+// TestYieldLetsSpeechIn: a long extraction job that yields between steps
+// lets a speech job that arrived meanwhile run before its next step.
+func TestYieldLetsSpeechIn(t *testing.T) {
+	t.Parallel()
+	s := New(1, 1)
+	rel, _ := s.Acquire(context.Background(), Extract, "x")
+	// Nobody waits: yielding keeps the lane.
+	rel2, err := s.Yield(context.Background(), Extract, "x", rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan string, 2)
+	queue(t, s, Speech, "s", order)
+	rel3, err := s.Yield(context.Background(), Extract, "x", rel2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order <- "x"
+	rel3()
+	if first := <-order; first != "s" {
+		t.Fatalf("%s ran first; the waiting speech job must run when the extraction yields", first)
+	}
+}
