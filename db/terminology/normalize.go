@@ -42,11 +42,12 @@ func Normalize(s string) string {
 			emit(r, letter)
 		case r >= '0' && r <= '9':
 			emit(r, digit)
-		case r == '.' && prev == digit && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+		case r == '.' && prev == digit && !space && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
 			// A decimal point between digits is part of the number.
 			b.WriteByte('.')
 		case unicode.IsLetter(r):
-			emit(unicode.ToLower(r), letter)
+			// Fold again after lowering: 'Ÿ' lowers to 'ÿ', which folds to 'y'.
+			emit(foldRune(unicode.ToLower(r)), letter)
 		default:
 			space = true
 		}
@@ -127,7 +128,17 @@ var spokenNumbers = map[string]string{
 }
 
 func britishToAmerican(s string) string {
-	s = britishStems.Replace(" " + s)[1:]
+	// Repeat until nothing changes: one pass over "aaemia" leaves "aemia".
+	// Every replacement is shorter than what it replaces, so this ends.
+	s = " " + s
+	for {
+		r := britishStems.Replace(s)
+		if r == s {
+			break
+		}
+		s = r
+	}
+	s = s[1:]
 	words := strings.Split(s, " ")
 	changed := false
 	for i, w := range words {

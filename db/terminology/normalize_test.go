@@ -89,7 +89,7 @@ func TestEditDistance(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"Lisinopril 10mg", "T2DM", "0.125 mg", "Sjögren", "\xff\xfe", "a.b.c", "diarrhoea"} {
+	for _, s := range []string{"Lisinopril 10mg", "T2DM", "0.125 mg", "Sjögren", "\xff\xfe", "a.b.c", "diarrhoea", "aaemia", "Ÿ", "0 .5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
