@@ -126,7 +126,8 @@ $(NATIVE)/isa-$(ISA).txt:
 		| tr 'A-Z' 'a-z' | sort | paste -sd, > $@
 
 .PHONY: native
-native: $(NATIVE)/lib/libwhisper.a $(NATIVE)/llama-vendor/.done $(NATIVE)/isa-$(ISA).txt
+native:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(NATIVE)/lib/libwhisper.a $(NATIVE)/llama-vendor/.done $(NATIVE)/isa-$(ISA).txt
 	@printf 'export CGO_ENABLED=1\nexport GOFLAGS="%s"\nexport CGO_CFLAGS="%s"\nexport CGO_CXXFLAGS="%s"\nexport CGO_CPPFLAGS="%s"\nexport CGO_LDFLAGS="%s"\n' \
 		"$(GOFLAGS)" "$(CGO_CFLAGS)" "$(CGO_CXXFLAGS)" "$(CGO_CPPFLAGS)" "$(CGO_LDFLAGS)" > $(NATIVE)/env.sh
 
@@ -168,13 +169,15 @@ test: deps build
 
 # Every fuzz target for a short run (CI); FUZZTIME=10m for a long one.
 FUZZTIME ?= 10s
+FUZZLOG := $(ROOT)/build/fuzz.log
 .PHONY: fuzz-ci
 fuzz-ci: native
 	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
 		dir=$$(dirname $$f); \
 		for t in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]+)\(.*/\1/p' $$f); do \
 			echo "fuzz $$dir $$t ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$dir >/dev/null; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$dir >$(FUZZLOG) 2>&1 \
+				|| { tail -n 40 $(FUZZLOG); echo "failing input kept under $$dir/testdata/fuzz/$$t"; exit 1; }; \
 		done; \
 	done
 
