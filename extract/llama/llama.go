@@ -80,10 +80,10 @@ func medscribeLlamaLog(level C.int, text *C.char) {
 
 var initOnce sync.Once
 
-// keepContexts leaves KV caches allocated at Close
-// (MEDSCRIBE_LLAMA_KEEP_CONTEXTS=1): freeing a context on the CUDA backend
-// crashed once in a benchmark, and a one-shot process loses nothing by
-// leaving the memory to exit.
+// keepContexts leaves KV caches allocated when a model is closed
+// (MEDSCRIBE_LLAMA_KEEP_CONTEXTS=1), as is always done for GPU models:
+// freeing a context on the CUDA backend crashed once in a benchmark, and
+// the process exit frees them anyway.
 var keepContexts = os.Getenv("MEDSCRIBE_LLAMA_KEEP_CONTEXTS") != ""
 
 // Init prepares the llama.cpp backends once per process. libraryPath names
@@ -117,9 +117,20 @@ type Model struct {
 	m    *llama.Model
 	path string
 	arch string
+	gpu  bool // weights offloaded to a GPU
 
 	mu    sync.Mutex
 	piece map[int]string
+	// idle holds the contexts of closed sequences for reuse: allocating a
+	// KV cache per session is costly, and freeing one on the CUDA
+	// backend crashed once, so contexts are recycled instead.
+	idle []*pooledCtx
+}
+
+type pooledCtx struct {
+	ctx   *llama.Context
+	batch *llama.Batch
+	opts  SeqOptions
 }
 
 // Load reads a GGUF model file. Init must have been called.
@@ -139,11 +150,28 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load llm %s: %w", path, err)
 	}
-	return &Model{m: m, path: path, arch: arch, piece: map[int]string{}}, nil
+	return &Model{m: m, path: path, arch: arch, gpu: opts.GPULayers > 0, piece: map[int]string{}}, nil
 }
 
-// Close frees the model's weights.
-func (m *Model) Close() { llama.FreeModel(m.m) }
+// Close frees the idle contexts (on the CPU) and the weights. Sequences
+// must be closed first.
+func (m *Model) Close() {
+	m.mu.Lock()
+	idle := m.idle
+	m.idle = nil
+	m.mu.Unlock()
+	for _, p := range idle {
+		p.batch.Free()
+		if !m.gpu && !keepContexts {
+			freeContext(p.ctx)
+		}
+	}
+	llama.FreeModel(m.m)
+}
+
+// freeContext releases a llama context: ollama's wrapper has no Free for
+// one; its only field before numThreads is the C pointer.
+func freeContext(c *llama.Context) { C.llama_free(*(*unsafe.Pointer)(unsafe.Pointer(c))) }
 
 // Path is the model file.
 func (m *Model) Path() string { return m.path }
@@ -219,6 +247,16 @@ func (m *Model) NewSeq(opts SeqOptions) (*Seq, error) {
 	if opts.FlashAttention {
 		fa = ml.FlashAttentionEnabled
 	}
+	m.mu.Lock()
+	for i, p := range m.idle {
+		if p.opts == opts {
+			m.idle = append(m.idle[:i], m.idle[i+1:]...)
+			m.mu.Unlock()
+			p.ctx.KvCacheClear()
+			return &Seq{m: m, ctx: p.ctx, batch: p.batch, opts: opts}, nil
+		}
+	}
+	m.mu.Unlock()
 	cp := llama.NewContextParams(opts.Context, opts.Batch, 1, opts.Threads, fa, "")
 	lc, err := llama.NewContextWithModel(m.m, cp)
 	if err != nil {
@@ -231,18 +269,16 @@ func (m *Model) NewSeq(opts SeqOptions) (*Seq, error) {
 	return &Seq{m: m, ctx: lc, batch: b, opts: opts}, nil
 }
 
-// Close frees the batch and the KV cache.
+// Close gives the KV cache back to the model for the next sequence.
 func (s *Seq) Close() {
-	if s.batch != nil {
-		s.batch.Free()
-		s.batch = nil
+	if s.ctx == nil {
+		return
 	}
-	if s.ctx != nil && !keepContexts {
-		// ollama's wrapper has no Free for a context; its only field before
-		// numThreads is the C pointer, which llama_free releases.
-		C.llama_free(*(*unsafe.Pointer)(unsafe.Pointer(s.ctx)))
-	}
-	s.ctx = nil
+	s.ctx.KvCacheClear()
+	s.m.mu.Lock()
+	s.m.idle = append(s.m.idle, &pooledCtx{ctx: s.ctx, batch: s.batch, opts: s.opts})
+	s.m.mu.Unlock()
+	s.ctx, s.batch, s.tokens, s.logitOK = nil, nil, nil, false
 }
 
 // Len is the number of evaluated tokens held in the cache.

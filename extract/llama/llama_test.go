@@ -146,3 +146,59 @@ func TestCacheReuse(t *testing.T) {
 		t.Fatalf("overfilling: %v, want ErrContextFull", err)
 	}
 }
+
+// TestSeqReuse: a closed sequence's KV cache serves the next sequence of
+// the same size, emptied: it generates what a fresh one would.
+func TestSeqReuse(t *testing.T) {
+	m := microModel(t)
+	ctx := context.Background()
+	opts := SeqOptions{Context: 192, Batch: 64, Threads: 1}
+	prompt, _ := m.Tokenize("<start_of_turn>user\nAllergic to penicillin.", true, true)
+	gen := func(s *Seq) []int {
+		if _, err := s.Eval(ctx, prompt); err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Generate(ctx, GenOptions{MaxTokens: 6}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int, len(out))
+		for i, tk := range out {
+			ids[i] = tk.ID
+		}
+		return ids
+	}
+	a, err := m.NewSeq(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := gen(a)
+	lc := a.ctx
+	other, _ := m.Tokenize(" Something else entirely, to fill the cache.", false, false)
+	if _, err := a.Eval(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b, err := m.NewSeq(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.ctx != lc {
+		t.Fatal("a new sequence of the same size did not reuse the closed one's context")
+	}
+	if b.Len() != 0 {
+		t.Fatalf("reused sequence holds %d tokens", b.Len())
+	}
+	if again := gen(b); !slices.Equal(again, first) {
+		t.Fatalf("reused cache generates %v, fresh %v", again, first)
+	}
+	c, err := m.NewSeq(SeqOptions{Context: 256, Batch: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.ctx == lc {
+		t.Fatal("a sequence of another size got the pooled context")
+	}
+}
