@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -76,7 +77,10 @@ type transcriptReport struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "llm" {
-		fmt.Fprintln(stderr, "usage: medscribe bench llm [flags]")
+		fmt.Fprintln(stderr, "usage: medscribe bench llm [flags]   (medscribe bench llm --help for the flags)")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	fs := newFlags("bench llm", "[flags]", stderr)
