@@ -22,6 +22,8 @@ import (
 	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 // Version identifies the generator's output; it changes whenever the bytes
@@ -291,7 +293,7 @@ func Write(ctx context.Context, w io.Writer, name string, opts *Options) error {
 	if opts == nil {
 		opts = &Options{}
 	}
-	dir, err := tokenizerDir(ctx, opts.TokenizerDir)
+	dir, err := modelfile.TokenizerDir(ctx, opts.TokenizerDir)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}

@@ -13,12 +13,14 @@ import (
 	"testing"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 func tokenizerOrSkip(t testing.TB) string {
 	t.Helper()
-	dir, err := tokenizerDir(context.Background(), "")
-	if errors.Is(err, ErrNoTokenizer) {
+	dir, err := modelfile.TokenizerDir(context.Background(), "")
+	if errors.Is(err, modelfile.ErrNoTokenizer) {
 		t.Skipf("ollama tokenizer data not available (run go mod download): %v", err)
 	}
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 // Block layouts (ggml-common.h), written straight from the random stream:
@@ -69,44 +71,44 @@ func blockInfo(t ggml.TensorType) (elems, bytes int, err error) {
 // the given std. The symmetric types (Q4_0, Q5_0) get a random sign on
 // each block's scale, as ggml's own quantizer produces, so that their
 // half-step offset (q−8 and q−16 average −0.5) cancels out over a row.
-func fillRandom(r *rng, t ggml.TensorType, dst []byte, std float64) {
+func fillRandom(r *modelfile.RNG, t ggml.TensorType, dst []byte, std float64) {
 	le := binary.LittleEndian
 	switch t {
 	case ggml.TensorTypeF32, ggml.TensorTypeF16:
-		r.fill(dst, t == ggml.TensorTypeF16, float32(std))
+		r.Fill(dst, t == ggml.TensorTypeF16, float32(std))
 	case ggml.TensorTypeQ8_0:
-		d := f32ToF16(float32(std / stdInt8))
+		d := modelfile.F32ToF16(float32(std / stdInt8))
 		for b := 0; b+q8Bytes <= len(dst); b += q8Bytes {
 			le.PutUint16(dst[b:], d)
-			r.bytes(dst[b+2 : b+q8Bytes])
+			r.Bytes(dst[b+2 : b+q8Bytes])
 		}
 	case ggml.TensorTypeQ4_0:
 		d := float32(std / stdQ4)
 		for b := 0; b+q4Bytes <= len(dst); b += q4Bytes {
-			r.bytes(dst[b+2 : b+q4Bytes])
-			le.PutUint16(dst[b:], f32ToF16(d*r.sign()))
+			r.Bytes(dst[b+2 : b+q4Bytes])
+			le.PutUint16(dst[b:], modelfile.F32ToF16(d*r.Sign()))
 		}
 	case ggml.TensorTypeQ5_0:
 		d := float32(std / stdQ5)
 		for b := 0; b+q5Bytes <= len(dst); b += q5Bytes {
-			r.bytes(dst[b+2 : b+q5Bytes])
-			le.PutUint16(dst[b:], f32ToF16(d*r.sign()))
+			r.Bytes(dst[b+2 : b+q5Bytes])
+			le.PutUint16(dst[b:], modelfile.F32ToF16(d*r.Sign()))
 		}
 	case ggml.TensorTypeQ4_K:
 		// With m_k = sc_k and dmin = 7.5·d every sub-block is centred:
 		// w = d·sc_k·(q − 7.5).
 		d := float32(std / (rmsQ4KScale * stdQ4))
-		dh, mh := f32ToF16(d), f32ToF16(7.5*d)
+		dh, mh := modelfile.F32ToF16(d), modelfile.F32ToF16(7.5*d)
 		var sc [8]byte
 		for b := 0; b+qkBytes <= len(dst); b += qkBytes {
 			le.PutUint16(dst[b:], dh)
 			le.PutUint16(dst[b+2:], mh)
-			v := r.next()
+			v := r.Next()
 			for k := range sc {
 				sc[k] = byte(q4kScaleMin + (v>>(8*k)&0xff)*(64-q4kScaleMin)>>8)
 			}
 			packQ4KScales(dst[b+4:b+16], sc, sc)
-			r.bytes(dst[b+16 : b+qkBytes])
+			r.Bytes(dst[b+16 : b+qkBytes])
 		}
 	default:
 		panic(fmt.Sprintf("fillRandom: type %v", t))

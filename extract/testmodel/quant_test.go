@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 // Dequantizers written from ggml's block definitions (ggml-common.h) and
 // dequantize_row_* (ggml-quants.c), independently of the writer.
 
-func f16At(b []byte) float32 { return f16ToF32(binary.LittleEndian.Uint16(b)) }
+func f16At(b []byte) float32 { return modelfile.F16ToF32(binary.LittleEndian.Uint16(b)) }
 
 func deqQ8_0(b []byte) []float32 {
 	d := f16At(b)
@@ -165,7 +167,7 @@ func TestQ4KScalePacking(t *testing.T) {
 	for range 1000 {
 		var sc, m [8]byte
 		for k := range 8 {
-			v := r.next()
+			v := r.Next()
 			sc[k], m[k] = byte(v&63), byte(v>>8&63)
 		}
 		var packed [12]byte

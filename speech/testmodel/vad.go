@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"slices"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 // A Silero VAD model in whisper.cpp's format, as its converter
@@ -196,7 +198,7 @@ func writeSTFT(w io.Writer) error {
 	row := make([]byte, 2*stftSize)
 	for r := 0; r < len(basis); r += stftSize {
 		for k, v := range basis[r : r+stftSize] {
-			binary.LittleEndian.PutUint16(row[2*k:], f32ToF16(v))
+			binary.LittleEndian.PutUint16(row[2*k:], modelfile.F32ToF16(v))
 		}
 		if _, err := w.Write(row); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 	"github.com/medscribe/medscribe/speech/speechtest"
 )
 
@@ -145,7 +146,7 @@ func checkVADWeights(t *testing.T, data []byte, f *VADFile) {
 		switch ts.Name {
 		case "_model.stft.forward_basis_buffer":
 			for i, v := range vals {
-				if want := f16ToF32(f32ToF16(basis[i])); v != want {
+				if want := modelfile.F16ToF32(modelfile.F32ToF16(basis[i])); v != want {
 					t.Fatalf("STFT basis value %d = %g, want %g", i, v, want)
 				}
 			}
@@ -178,7 +179,7 @@ func decode(typ int32, raw []byte) []float32 {
 	if typ == TypeF16 {
 		out := make([]float32, len(raw)/2)
 		for i := range out {
-			out[i] = f16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+			out[i] = modelfile.F16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 		return out
 	}

@@ -20,6 +20,8 @@ import (
 	"io"
 	"math"
 	"slices"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 // Version identifies the generator's output; it changes whenever the bytes
@@ -138,7 +140,7 @@ func Write(ctx context.Context, w io.Writer, name string, opts *Options) error {
 	if opts == nil {
 		opts = &Options{}
 	}
-	dir, err := tokenizerDir(ctx, opts.TokenizerDir)
+	dir, err := modelfile.TokenizerDir(ctx, opts.TokenizerDir)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -349,7 +351,7 @@ func writeTensor(ctx context.Context, w io.Writer, model string, t tensorSpec, b
 		chunk := buf[:min(int64(len(buf)), left)]
 		switch t.init {
 		case initRandom:
-			r.fill(chunk, t.typ == TypeF16, t.std)
+			r.Fill(chunk, t.typ == TypeF16, t.std)
 		case initOnes:
 			for i := 0; i < len(chunk); i += 4 {
 				le.PutUint32(chunk[i:], math.Float32bits(1))

@@ -13,14 +13,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 // tokenizerOrSkip finds the ollama tokenizer data or skips: the tests need
 // the module cache (go mod download), not the network.
 func tokenizerOrSkip(t testing.TB) string {
 	t.Helper()
-	dir, err := tokenizerDir(context.Background(), "")
-	if errors.Is(err, ErrNoTokenizer) {
+	dir, err := modelfile.TokenizerDir(context.Background(), "")
+	if errors.Is(err, modelfile.ErrNoTokenizer) {
 		t.Skipf("ollama tokenizer data not available (run go mod download): %v", err)
 	}
 	if err != nil {
@@ -274,7 +276,7 @@ func checkWeights(t *testing.T, r io.ReaderAt, f *File) {
 		vals := make([]float64, 0, ts.Size/2)
 		if ts.Type == TypeF16 {
 			for i := 0; i < len(raw); i += 2 {
-				vals = append(vals, float64(f16ToF32(binary.LittleEndian.Uint16(raw[i:]))))
+				vals = append(vals, float64(modelfile.F16ToF32(binary.LittleEndian.Uint16(raw[i:]))))
 			}
 		} else {
 			for i := 0; i < len(raw); i += 4 {

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	extractmodel "github.com/medscribe/medscribe/extract/testmodel"
-	speechmodel "github.com/medscribe/medscribe/speech/testmodel"
+	"github.com/medscribe/medscribe/extract/testmodel/modelfile"
 )
 
 func TestList(t *testing.T) {
@@ -37,7 +36,7 @@ func TestGenerate(t *testing.T) {
 	var out, errOut bytes.Buffer
 	args := []string{"--dir", dir, "--only", "whisper-micro, gemma3-micro-q4_0"}
 	if err := Main(context.Background(), args, &out, &errOut); err != nil {
-		if errors.Is(err, speechmodel.ErrNoTokenizer) || errors.Is(err, extractmodel.ErrNoTokenizer) {
+		if errors.Is(err, modelfile.ErrNoTokenizer) {
 			t.Skip(err)
 		}
 		t.Fatalf("%v\n%s", err, errOut.String())

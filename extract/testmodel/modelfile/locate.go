@@ -1,4 +1,4 @@
-package testmodel
+package modelfile
 
 import (
 	"bytes"
@@ -19,15 +19,15 @@ import (
 const ollamaModule = "github.com/ollama/ollama"
 
 // ErrNoTokenizer reports that the tokenizer data could not be found; the
-// caller should pass Options.TokenizerDir (the CLI's --tokenizer).
+// caller should pass the tokenizer directory explicitly (the CLI's --tokenizer).
 var ErrNoTokenizer = errors.New("tokenizer data not found")
 
-// tokenizerDir returns the directory that holds ollama's tokenizer test data
+// TokenizerDir returns the directory that holds ollama's tokenizer test data
 // (llama3.2/encoder.json, gemma2/tokenizer.model). Order: the explicit
 // override; the ollama module recorded in this binary's build info, in the
 // module cache; the go command's view of the module (test binaries carry no
 // dependency list, but run where the go command is).
-func tokenizerDir(ctx context.Context, override string) (string, error) {
+func TokenizerDir(ctx context.Context, override string) (string, error) {
 	if override != "" {
 		return override, nil
 	}

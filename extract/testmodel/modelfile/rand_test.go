@@ -1,4 +1,4 @@
-package testmodel
+package modelfile
 
 import (
 	"math"
@@ -28,12 +28,12 @@ func TestF16Known(t *testing.T) {
 		{0.1, 0x2e66},
 	}
 	for _, tt := range tests {
-		if got := f32ToF16(tt.f); got != tt.h {
-			t.Errorf("f32ToF16(%g) = %#04x, want %#04x", tt.f, got, tt.h)
+		if got := F32ToF16(tt.f); got != tt.h {
+			t.Errorf("F32ToF16(%g) = %#04x, want %#04x", tt.f, got, tt.h)
 		}
 	}
-	if h := f32ToF16(float32(math.NaN())); h&0x7c00 != 0x7c00 || h&0x3ff == 0 {
-		t.Errorf("f32ToF16(NaN) = %#04x, not a NaN", h)
+	if h := F32ToF16(float32(math.NaN())); h&0x7c00 != 0x7c00 || h&0x3ff == 0 {
+		t.Errorf("F32ToF16(NaN) = %#04x, not a NaN", h)
 	}
 }
 
@@ -44,8 +44,8 @@ func TestF16RoundTrip(t *testing.T) {
 		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
 			continue // NaN payloads are not preserved
 		}
-		f := f16ToF32(uint16(h))
-		if got := f32ToF16(f); got != uint16(h) {
+		f := F16ToF32(uint16(h))
+		if got := F32ToF16(f); got != uint16(h) {
 			t.Fatalf("round trip of %#04x (%g) gave %#04x", h, f, got)
 		}
 	}
@@ -53,11 +53,11 @@ func TestF16RoundTrip(t *testing.T) {
 
 func TestRNGUniform(t *testing.T) {
 	t.Parallel()
-	r := newRNG("x")
+	r := NewRNG("test", "x")
 	const n = 1 << 16
 	var sum, sq float64
 	for range n {
-		v := float64(r.uniform())
+		v := float64(r.Uniform())
 		if v < -1 || v >= 1 {
 			t.Fatalf("uniform() = %g out of [-1, 1)", v)
 		}
@@ -68,8 +68,8 @@ func TestRNGUniform(t *testing.T) {
 	if math.Abs(mean) > 0.02 || math.Abs(variance-1.0/3) > 0.02 {
 		t.Errorf("mean %g variance %g; want 0 and 1/3", mean, variance)
 	}
-	a, b := newRNG("a"), newRNG("b")
-	if a.next() == b.next() {
+	a, b := NewRNG("test", "a"), NewRNG("test", "b")
+	if a.Next() == b.Next() {
 		t.Error("different labels gave the same stream")
 	}
 }

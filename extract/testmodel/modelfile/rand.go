@@ -1,4 +1,8 @@
-package testmodel
+// Package modelfile is what the whisper and Gemma test-model generators
+// (speech/testmodel, extract/testmodel) share: a fixed pseudo-random
+// stream for weights, f16 conversion, a cache of generated files checked by
+// sidecar, and locating the tokenizer data in the Go module cache.
+package modelfile
 
 import (
 	"encoding/binary"
@@ -7,21 +11,23 @@ import (
 	"sync"
 )
 
-// rng is SplitMix64: one add and two multiplies per 64 bits, so filling
+// RNG is SplitMix64: one add and two multiplies per 64 bits, so filling
 // tens of megabytes of weights costs milliseconds, and the sequence is
 // fixed by this code rather than by a library whose output may change.
-type rng struct{ s uint64 }
+type RNG struct{ s uint64 }
 
-// newRNG seeds a stream from a label (model and tensor name), so that each
-// tensor's bytes depend only on what it is, not on the order of writing.
-func newRNG(label string) *rng {
+// NewRNG seeds a stream from a namespace (the generator) and a label (model
+// and tensor name), so that each tensor's bytes depend only on what it is,
+// not on the order of writing.
+func NewRNG(namespace, label string) *RNG {
 	h := fnv.New64a()
-	h.Write([]byte("medscribe/speech/testmodel\x00"))
+	h.Write([]byte(namespace))
+	h.Write([]byte{0})
 	h.Write([]byte(label))
-	return &rng{s: h.Sum64()}
+	return &RNG{s: h.Sum64()}
 }
 
-func (r *rng) next() uint64 {
+func (r *RNG) Next() uint64 {
 	r.s += 0x9e3779b97f4a7c15
 	z := r.s
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
@@ -29,14 +35,14 @@ func (r *rng) next() uint64 {
 	return z ^ (z >> 31)
 }
 
-// uniform returns a value in [-1, 1) from the top 24 bits (float32 precision).
-func (r *rng) uniform() float32 {
-	return float32(r.next()>>40)*(2.0/(1<<24)) - 1
+// Uniform returns a value in [-1, 1) from the top 24 bits (float32 precision).
+func (r *RNG) Uniform() float32 {
+	return float32(r.Next()>>40)*(2.0/(1<<24)) - 1
 }
 
-// fill fills dst with little-endian f32 or f16 values of std deviation
+// Fill fills dst with little-endian f32 or f16 values of std deviation
 // std (uniform distribution, std·sqrt(3) half-width).
-func (r *rng) fill(dst []byte, f16 bool, std float32) {
+func (r *RNG) Fill(dst []byte, f16 bool, std float32) {
 	a := std * float32(math.Sqrt(3))
 	if f16 {
 		// Four halves per 64 random bits through a table of 65536
@@ -44,19 +50,19 @@ func (r *rng) fill(dst []byte, f16 bool, std float32) {
 		tbl := f16Table(a)
 		i := 0
 		for ; i+8 <= len(dst); i += 8 {
-			v := r.next()
+			v := r.Next()
 			binary.LittleEndian.PutUint16(dst[i:], tbl[uint16(v)])
 			binary.LittleEndian.PutUint16(dst[i+2:], tbl[uint16(v>>16)])
 			binary.LittleEndian.PutUint16(dst[i+4:], tbl[uint16(v>>32)])
 			binary.LittleEndian.PutUint16(dst[i+6:], tbl[uint16(v>>48)])
 		}
 		for ; i+2 <= len(dst); i += 2 {
-			binary.LittleEndian.PutUint16(dst[i:], tbl[uint16(r.next())])
+			binary.LittleEndian.PutUint16(dst[i:], tbl[uint16(r.Next())])
 		}
 		return
 	}
 	for i := 0; i+4 <= len(dst); i += 4 {
-		binary.LittleEndian.PutUint32(dst[i:], math.Float32bits(a*r.uniform()))
+		binary.LittleEndian.PutUint32(dst[i:], math.Float32bits(a*r.Uniform()))
 	}
 }
 
@@ -71,16 +77,16 @@ func f16Table(a float32) *[1 << 16]uint16 {
 	}
 	t := new([1 << 16]uint16)
 	for u := range t {
-		t[u] = f32ToF16(a * ((float32(u)+0.5)/(1<<15) - 1))
+		t[u] = F32ToF16(a * ((float32(u)+0.5)/(1<<15) - 1))
 	}
 	actual, _ := f16Tables.LoadOrStore(key, t)
 	return actual.(*[1 << 16]uint16)
 }
 
-// f32ToF16 converts to IEEE 754 binary16, rounding to nearest even, which
+// F32ToF16 converts to IEEE 754 binary16, rounding to nearest even, which
 // is what ggml's own conversion does; values beyond the f16 range become
 // infinities and NaN stays NaN.
-func f32ToF16(f float32) uint16 {
+func F32ToF16(f float32) uint16 {
 	b := math.Float32bits(f)
 	sign := uint16(b>>16) & 0x8000
 	e := int32(b>>23) & 0xff
@@ -125,8 +131,8 @@ func f32ToF16(f float32) uint16 {
 	return sign | uint16(exp)<<10 | uint16(q)
 }
 
-// f16ToF32 is the exact inverse widening of f32ToF16.
-func f16ToF32(h uint16) float32 {
+// F16ToF32 is the exact inverse widening of F32ToF16.
+func F16ToF32(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16
 	exp := uint32(h>>10) & 0x1f
 	mant := uint32(h & 0x3ff)
@@ -144,4 +150,25 @@ func f16ToF32(h uint16) float32 {
 		return v
 	}
 	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
+}
+
+// Bytes fills dst with random bytes.
+func (r *RNG) Bytes(dst []byte) {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], r.Next())
+	}
+	if i < len(dst) {
+		var tail [8]byte
+		binary.LittleEndian.PutUint64(tail[:], r.Next())
+		copy(dst[i:], tail[:])
+	}
+}
+
+// Sign returns ±1.
+func (r *RNG) Sign() float32 {
+	if r.Next()&1 == 0 {
+		return -1
+	}
+	return 1
 }
