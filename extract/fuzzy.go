@@ -1,6 +1,10 @@
 package extract
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/medscribe/medscribe/db/terminology/fuzzy"
+)
 
 // Speech recognizers split and mangle drug names they do not know
 // ("lysine april" for lisinopril, "metphormin"). Two indexes over drug
@@ -20,7 +24,7 @@ func (l *Lexicon) addFuzzy(toks []string, concept int32, rank uint8) {
 	}
 	i := int32(len(l.fuzzyNames))
 	l.fuzzyNames = append(l.fuzzyNames, fuzzyName{word: joined, concept: concept})
-	if key := phoneticKey(joined); len(key) >= 4 {
+	if key := fuzzy.SoundKey(joined); len(key) >= 4 {
 		if prev, ok := l.phon[key]; !ok {
 			l.phon[key] = i
 		} else if prev >= 0 && l.ingredientKey(l.concepts[l.fuzzyNames[prev].concept].ingredients) != l.ingredientKey(l.concepts[concept].ingredients) {
@@ -123,7 +127,7 @@ func (l *Lexicon) soundAlike(joined string) (int32, string, bool) {
 	if len(joined) < minFuzzyLen || !isAlpha(joined) {
 		return -1, "", false
 	}
-	key := phoneticKey(joined)
+	key := fuzzy.SoundKey(joined)
 	if len(key) < 4 {
 		return -1, "", false
 	}
@@ -135,97 +139,9 @@ func (l *Lexicon) soundAlike(joined string) (int32, string, bool) {
 	return fn.concept, fn.word, true
 }
 
-// phoneticKey is the consonant skeleton of a lower-case word after English
-// spelling-to-sound rules (ph -> f, soft c -> s, x -> ks, silent h...), a
-// leading vowel written as 'a' and repeated sounds written once, so that
-// "lysineapril" and "lisinopril" meet.
-func phoneticKey(s string) string {
-	out := make([]byte, 0, len(s))
-	var last byte
-	push := func(c byte) {
-		if c != last {
-			out = append(out, c)
-		}
-		last = c
-	}
-	isVowel := func(c byte) bool { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' }
-	at := func(i int) byte {
-		if i >= 0 && i < len(s) {
-			return s[i]
-		}
-		return 0
-	}
-	for i := 0; i < len(s); i++ {
-		c, next := s[i], at(i+1)
-		switch {
-		case isVowel(c):
-			if i == 0 {
-				push('a')
-			}
-			last = 0
-		case c == 'p' && next == 'h':
-			push('f')
-			i++
-		case (c == 't' || c == 's') && next == 'h':
-			push(map[byte]byte{'t': 't', 's': 'x'}[c])
-			i++
-		case c == 't' && next == 'i' && at(i+2) == 'o':
-			push('x')
-		case c == 'c' && (next == 'h' || next == 'k'):
-			push('k')
-			i++
-		case c == 'c' && (next == 'e' || next == 'i' || next == 'y'):
-			push('s')
-		case c == 'c' || c == 'q':
-			push('k')
-		case c == 'x':
-			if i == 0 {
-				push('s')
-			} else {
-				push('k')
-				push('s')
-			}
-		case c == 'z':
-			push('s')
-		case c == 'g' && next == 'h':
-			i++
-		case c == 'h':
-			if i == 0 && isVowel(next) {
-				push('h')
-			}
-		case c == 'w' && !isVowel(next):
-		case c == 'k' && next == 'n' && i == 0:
-		default:
-			push(c)
-		}
-	}
-	return string(out)
-}
-
 // similar reports whether a said word is spelled close to a drug name:
 // within four edits in ten letters. Sound alone is too loose a test.
 func similar(said, name string) bool {
-	n := max(len(said), len(name))
-	return editDistance(said, name) <= n*4/10
-}
-
-// editDistance is the Levenshtein distance of two ASCII strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	limit := max(len(said), len(name)) * 4 / 10
+	return fuzzy.Distance(said, name, limit) <= limit
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/medscribe/medscribe/db/terminology/fuzzy"
 )
 
 // vocab is the in-memory copy of one system's vocabulary (term_word) with a
@@ -174,7 +176,7 @@ func (v *vocab) near(w string) []nearWord {
 		}
 		seen[i] = true
 		l := maxEdits(max(len(w), len(word.word)))
-		d := editDistance(w, word.word, l+1)
+		d := fuzzy.Distance(w, word.word, l+1)
 		if d <= l || (word.phon == phon && d <= l+1) {
 			out = append(out, nearWord{word: word.word, df: word.df, dist: d,
 				sim: 1 - float64(d)/float64(max(len(w), len(word.word)))})
