@@ -84,10 +84,9 @@ type LLM struct {
 	// own keys, so that partial and final items carry the merged ids.
 	identity func(Description) string
 
+	ids   idTable
 	mu    sync.Mutex
-	ids   map[string]string // identity key → item id
 	items map[string]Description
-	n     int
 	stats LLMStats
 }
 
@@ -137,7 +136,7 @@ func NewLLM(ctx context.Context, lm LM, g Grounder, asm *Assembler, opts *LLMOpt
 		return nil, fmt.Errorf("llm extractor: evaluate instructions: %w", err)
 	}
 	x := &LLM{lm: lm, seq: seq, grammar: grammar, ground: g, asm: asm, opts: o, suffix: suffix,
-		base: len(instr), ids: map[string]string{}, items: map[string]Description{}}
+		base: len(instr), items: map[string]Description{}}
 	x.stats.PromptTokens, x.stats.InstructionTokens = len(instr), len(instr)
 	return x, nil
 }
@@ -546,33 +545,7 @@ func (x *LLM) identify(d Description) string {
 	if x.identity != nil {
 		return x.identity(d)
 	}
-	key := d.Kind + ":"
-	switch {
-	case len(d.Ingredients) > 0:
-		var codes []string
-		for _, in := range d.Ingredients {
-			codes = append(codes, in.Code)
-		}
-		sort.Strings(codes)
-		key += "rx:" + strings.Join(codes, "+")
-	case d.Code.Code != "":
-		key += d.Code.Code
-	default:
-		key += "name:" + strings.ToLower(strings.Join(strings.Fields(d.Name), " "))
-	}
-	if d.Kind == KindFamily {
-		key += ":" + strings.ToLower(d.Relative)
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if id, ok := x.ids[key]; ok {
-		return id
-	}
-	x.n++
-	prefix := map[string]string{KindMedication: "med", KindCondition: "cond", KindAllergy: "allergy", KindFamily: "fhx"}[d.Kind]
-	id := fmt.Sprintf("%s-%d", prefix, x.n)
-	x.ids[key] = id
-	return id
+	return x.ids.id(d, d.Ingredients)
 }
 
 // ErrNoModel is returned when the LLM extractor is requested without a model.

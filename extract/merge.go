@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -22,19 +21,18 @@ type Merged struct {
 	asm   *Assembler
 	g     Grounder
 
+	ids   idTable
 	mu    sync.Mutex
-	ids   map[string]string      // identity key → merged id
 	items map[string]Description // merged id → current description
 	src   map[string]string      // merged id → source of the current version
 	notes map[string]map[string]bool
-	n     int
 }
 
 // NewMerged combines a session's two extractors. g resolves a drug's
 // ingredients when an item does not carry them.
 func NewMerged(rules *Rules, llm *LLM, asm *Assembler, g Grounder) *Merged {
 	m := &Merged{rules: rules, llm: llm, asm: asm, g: g,
-		ids: map[string]string{}, items: map[string]Description{}, src: map[string]string{}, notes: map[string]map[string]bool{}}
+		items: map[string]Description{}, src: map[string]string{}, notes: map[string]map[string]bool{}}
 	// The model names partial items with the ids the merged list uses.
 	llm.identity = func(d Description) string { return m.identify(context.Background(), d) }
 	return m
@@ -223,32 +221,5 @@ func (m *Merged) identify(ctx context.Context, d Description) string {
 			ingr = in
 		}
 	}
-	key := d.Kind + ":"
-	switch {
-	case len(ingr) > 0:
-		codes := make([]string, 0, len(ingr))
-		for _, in := range ingr {
-			codes = append(codes, in.Code)
-		}
-		sort.Strings(codes)
-		key += "rx:" + strings.Join(codes, "+")
-	case d.Code.Code != "":
-		key += d.Code.Code
-	default:
-		key += "name:" + strings.ToLower(strings.Join(strings.Fields(d.Name), " "))
-	}
-	if d.Kind == KindFamily {
-		key += ":" + strings.ToLower(d.Relative)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if id, ok := m.ids[key]; ok {
-		return id
-	}
-	m.n++
-	id := fmt.Sprintf("%s-%d", idPrefix[d.Kind], m.n)
-	m.ids[key] = id
-	return id
+	return m.ids.id(d, ingr)
 }
-
-var idPrefix = map[string]string{KindMedication: "med", KindCondition: "cond", KindAllergy: "allergy", KindFamily: "fhx"}

@@ -242,7 +242,7 @@ func freqText(f fhir.Frequency, prn bool) string {
 
 // newItem registers an item under key, with the next id of its kind.
 func (r *Rules) newItem(key, kind string, segment int) *ruleItem {
-	prefix := map[string]string{KindMedication: "med", KindCondition: "cond", KindAllergy: "allergy", KindFamily: "fhx"}[kind]
+	prefix := idPrefix[kind]
 	r.counters[prefix]++
 	it := &ruleItem{id: fmt.Sprintf("%s-%d", prefix, r.counters[prefix]), key: key, kind: kind, segment: segment,
 		first: [2]int{segment, r.at}}
