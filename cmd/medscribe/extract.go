@@ -62,24 +62,8 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if a.term, a.termName, err = openTerminology(ctx, c.dbPath, log); err != nil {
 		return err
 	}
-	switch c.extractor {
-	case "auto":
-		a.kind = "rules"
-		if c.llmModel == "" {
-			c.llmModel = pulledLLM(c.gpuLibs != "")
-		}
-		if c.llmModel != "" {
-			a.kind = "llm"
-		}
-	case "rules", "llm":
-		a.kind = c.extractor
-	default:
-		return fmt.Errorf("--extractor %q: want auto, rules or llm", c.extractor)
-	}
-	if a.kind == "llm" {
-		if a.llm, err = loadLLM(ctx, c.llmModel, c.gpuLibs, c.gpuLayers, log); err != nil {
-			return err
-		}
+	if err := a.chooseExtractor(ctx); err != nil {
+		return err
 	}
 	sum := sha256.Sum256(text)
 	sessionID := "extract-" + hex.EncodeToString(sum[:8])

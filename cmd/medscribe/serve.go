@@ -145,24 +145,8 @@ func newApp(ctx context.Context, c *serveConfig, log *slog.Logger) (*app, error)
 	if a.vad, err = loadVAD(c.vadModel, log); err != nil {
 		return nil, err
 	}
-	switch c.extractor {
-	case "auto":
-		a.kind = "rules"
-		if c.llmModel == "" {
-			c.llmModel = pulledLLM(c.gpuLibs != "")
-		}
-		if c.llmModel != "" {
-			a.kind = "llm"
-		}
-	case "rules", "llm":
-		a.kind = c.extractor
-	default:
-		return nil, fmt.Errorf("--extractor %q: want auto, rules or llm", c.extractor)
-	}
-	if a.kind == "llm" {
-		if a.llm, err = loadLLM(ctx, c.llmModel, c.gpuLibs, c.gpuLayers, log); err != nil {
-			return nil, err
-		}
+	if err := a.chooseExtractor(ctx); err != nil {
+		return nil, err
 	}
 	if c.threads <= 0 {
 		c.threads = defaultThreads()
@@ -204,6 +188,32 @@ func newApp(ctx context.Context, c *serveConfig, log *slog.Logger) (*app, error)
 	})
 	ok = true
 	return a, nil
+}
+
+// chooseExtractor settles --extractor: auto takes the language model when
+// one is configured or pulled, else the rules; llm loads the model.
+func (a *app) chooseExtractor(ctx context.Context) error {
+	c := a.cfg
+	switch c.extractor {
+	case "auto":
+		a.kind = "rules"
+		if c.llmModel == "" {
+			c.llmModel = pulledLLM(c.gpuLibs != "")
+		}
+		if c.llmModel != "" {
+			a.kind = "llm"
+		}
+	case "rules", "llm":
+		a.kind = c.extractor
+	default:
+		return fmt.Errorf("--extractor %q: want auto, rules or llm", c.extractor)
+	}
+	if a.kind != "llm" {
+		return nil
+	}
+	var err error
+	a.llm, err = loadLLM(ctx, c.llmModel, c.gpuLibs, c.gpuLayers, a.log)
+	return err
 }
 
 func (a *app) extractorName() string {
