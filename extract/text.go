@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/medscribe/medscribe/db/terminology/fuzzy"
 )
 
 // The rules extractor works on tokens, never on raw strings: terminology
@@ -256,6 +258,8 @@ func normWord(raw string) string {
 func finishWord(w string) string {
 	if a, ok := britishWords[w]; ok {
 		w = a
+	} else if a, ok := fuzzy.USDrugName(w); ok {
+		w = a
 	} else if strings.Contains(w, "ae") || strings.Contains(w, "oe") || strings.Contains(w, "our") ||
 		strings.Contains(w, "ulph") {
 		// Every British stem has one of these; most words have none.
@@ -286,8 +290,8 @@ func foldLetter(r rune) rune {
 	return r
 }
 
-// British spellings inside words and whole British drug names, mapped to
-// the American forms ICD-10-CM and RxNorm use.
+// British spellings inside words, and whole words (family and shorthand),
+// mapped to the forms ICD-10-CM and RxNorm use.
 var (
 	britishStems = strings.NewReplacer(
 		"haem", "hem", "anaem", "anem", "aemia", "emia", "oedem", "edem", "oesoph", "esoph", "oestr", "estr",
@@ -296,10 +300,10 @@ var (
 		"glycaem", "glycem", "orthopnoe", "orthopne",
 	)
 	britishWords = map[string]string{
-		"paracetamol": "acetaminophen", "salbutamol": "albuterol", "beclometasone": "beclomethasone",
-		"thyroxine": "levothyroxine", "frusemide": "furosemide", "lignocaine": "lidocaine",
-		"adrenaline": "epinephrine", "noradrenaline": "norepinephrine", "glibenclamide": "glyburide",
-		"bendrofluazide": "bendroflumethiazide", "mum": "mother", "mom": "mother", "dad": "father",
+		// UK drug names are fuzzy.USDrugName's. Thyroxine, which UK
+		// dictation says for levothyroxine, stays here: that table also
+		// rewrites the terminology's stored designations.
+		"thyroxine": "levothyroxine", "mum": "mother", "mom": "mother", "dad": "father",
 		// Clinical shorthand for words that names spell out.
 		"wt": "weight", "abd": "abdominal", "hx": "history", "sx": "symptom", "bilat": "bilateral", "fx": "fracture",
 	}

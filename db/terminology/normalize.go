@@ -89,35 +89,22 @@ func foldRune(r rune) rune {
 
 // britishStems maps British spellings inside words to the American ones
 // ICD-10-CM and RxNorm use; UK clinicians (and speech models trained on
-// them) produce the former. britishWords maps whole words: UK drug names.
-var (
-	britishStems = strings.NewReplacer(
-		"aem", "em", // anaemia, haemorrhage, leukaemia, hypoglycaemia, ischaemia
-		// "oe" only at the start of a word: "gastroesophageal" keeps its o.
-		" oedem", " edem",
-		" oesoph", " esoph",
-		" oestr", " estr",
-		" foet", " fet",
-		"diarrhoe", "diarrhe",
-		"dyspnoe", "dyspne",
-		"apnoe", "apne",
-		"tumour", "tumor",
-		"behaviour", "behavior",
-		"paed", "ped",
-		"coeliac", "celiac",
-		"sulph", "sulf",
-	)
-	britishWords = map[string]string{
-		"paracetamol":    "acetaminophen",
-		"salbutamol":     "albuterol",
-		"beclometasone":  "beclomethasone",
-		"frusemide":      "furosemide",
-		"lignocaine":     "lidocaine",
-		"adrenaline":     "epinephrine",
-		"noradrenaline":  "norepinephrine",
-		"glibenclamide":  "glyburide",
-		"bendrofluazide": "bendroflumethiazide",
-	}
+// them) produce the former. Whole UK drug names are fuzzy.USDrugName's.
+var britishStems = strings.NewReplacer(
+	"aem", "em", // anaemia, haemorrhage, leukaemia, hypoglycaemia, ischaemia
+	// "oe" only at the start of a word: "gastroesophageal" keeps its o.
+	" oedem", " edem",
+	" oesoph", " esoph",
+	" oestr", " estr",
+	" foet", " fet",
+	"diarrhoe", "diarrhe",
+	"dyspnoe", "dyspne",
+	"apnoe", "apne",
+	"tumour", "tumor",
+	"behaviour", "behavior",
+	"paed", "ped",
+	"coeliac", "celiac",
+	"sulph", "sulf",
 )
 
 // ordinalWords are the words after which a number may be spoken or
@@ -144,7 +131,7 @@ func britishToAmerican(s string) string {
 	words := strings.Split(s, " ")
 	changed := false
 	for i, w := range words {
-		if to, ok := britishWords[w]; ok {
+		if to, ok := fuzzy.USDrugName(w); ok {
 			words[i] = to
 			changed = true
 		}

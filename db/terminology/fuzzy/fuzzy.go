@@ -1,7 +1,7 @@
-// Package fuzzy holds the sound-alike key and the bounded edit distance by
-// which misheard and misspelt drug names meet their terminology entries. It
-// is shared by the terminology's search and the rules extractor's lexicon,
-// which must key names the same way.
+// Package fuzzy holds the sound-alike key, the bounded edit distance and
+// the UK drug names by which misheard, misspelt and British drug names meet
+// their terminology entries. It is shared by the terminology's search and
+// the rules extractor's lexicon, which must key names the same way.
 package fuzzy
 
 // SoundKey is the consonant skeleton of a lower-case ASCII word after
@@ -119,4 +119,25 @@ func Distance(a, b string, max int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[lb]
+}
+
+// ukDrugNames maps UK (British Approved) drug names to the US names RxNorm
+// uses; UK clinicians, and speech models trained on their dictation, say
+// the former.
+var ukDrugNames = map[string]string{
+	"paracetamol":    "acetaminophen",
+	"salbutamol":     "albuterol",
+	"beclometasone":  "beclomethasone",
+	"frusemide":      "furosemide",
+	"lignocaine":     "lidocaine",
+	"adrenaline":     "epinephrine",
+	"noradrenaline":  "norepinephrine",
+	"glibenclamide":  "glyburide",
+	"bendrofluazide": "bendroflumethiazide",
+}
+
+// USDrugName returns the US name of a lower-case UK drug name.
+func USDrugName(word string) (string, bool) {
+	us, ok := ukDrugNames[word]
+	return us, ok
 }
